@@ -1,0 +1,70 @@
+"""Dtype names and policies.
+
+Random initializers produce real floating dtypes only (float16, bfloat16,
+float32, float64). Deterministic ones also produce integers, bool and complex.
+The output dtype is always exactly the one requested.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ml_dtypes
+import numpy as np
+
+from ._errors import InvalidTypeError, short_repr
+
+__all__ = [
+    "ANY_DTYPES",
+    "FLOAT_DTYPES",
+    "floatx",
+    "resolve_dtype",
+    "set_floatx",
+]
+
+FLOAT_DTYPES: tuple[str, ...] = ("bfloat16", "float16", "float32", "float64")
+INT_DTYPES: tuple[str, ...] = (
+    "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+)
+COMPLEX_DTYPES: tuple[str, ...] = ("complex64", "complex128")
+ANY_DTYPES: tuple[str, ...] = FLOAT_DTYPES + INT_DTYPES + ("bool",) + COMPLEX_DTYPES
+
+_BY_NAME: dict[str, np.dtype[Any]] = {
+    name: np.dtype(ml_dtypes.bfloat16) if name == "bfloat16" else np.dtype(name) for name in ANY_DTYPES
+}
+
+_floatx = "float32"
+
+
+def floatx() -> str:
+    """The dtype used when a call passes ``dtype=None`` (default ``"float32"``)."""
+    return _floatx
+
+
+def set_floatx(name: str) -> None:
+    """Change the default dtype (one of the floating dtypes)."""
+    global _floatx
+    _floatx = resolve_dtype(name, FLOAT_DTYPES, "set_floatx").name
+
+
+def _name_of(dtype: object) -> str | None:
+    if isinstance(dtype, str):
+        return dtype if dtype in _BY_NAME else None
+    try:
+        name = np.dtype(dtype).name  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None
+    return name if name in _BY_NAME else None
+
+
+def resolve_dtype(dtype: object, allowed: tuple[str, ...], owner: str) -> np.dtype[Any]:
+    """Map ``dtype`` (None, a name, a numpy dtype or type) to a numpy dtype in ``allowed``."""
+    if dtype is None:
+        dtype = _floatx
+    name = _name_of(dtype) if not isinstance(dtype, (bool, int, float)) else None
+    if name is None or name not in allowed:
+        raise InvalidTypeError(
+            f"{owner}: unsupported dtype {short_repr(dtype)}. Supported dtypes: "
+            f"{', '.join(sorted(allowed))}."
+        )
+    return _BY_NAME[name]

@@ -1,0 +1,132 @@
+"""The sampling driver: fill (a region of) a tensor from a key, in bounded memory.
+
+``sample`` validates nothing: callers pass a checked shape, region and dtype.
+Work is done in chunks of ``CHUNK`` elements, so the extra memory is a few
+megabytes whatever the output size; when the compiled kernel is available it
+fills the output directly (see ``_kernel``), otherwise the numpy reference
+transforms run chunk by chunk. Both give the same bits.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import ml_dtypes
+import numpy as np
+from numpy.typing import NDArray
+
+from . import _kernel
+from ._bits import words_gather, words_range
+from ._keys import derive_key
+from ._layout import runs_of
+from ._transforms import normal_from_bits, uniform_from_bits
+
+__all__ = ["KINDS", "sample"]
+
+KINDS = ("normal", "truncated_normal", "uniform")
+CHUNK = 1 << 16
+# Runs shorter than this are generated through flat-index gathers, several at a time.
+SHORT_RUN = 4096
+BF16 = np.dtype(ml_dtypes.bfloat16)
+
+
+def work_dtype(dtype: np.dtype[Any]) -> np.dtype[Any]:
+    """float64 outputs are generated in float64, everything narrower in float32."""
+    return np.dtype(np.float64) if dtype == np.float64 else np.dtype(np.float32)
+
+
+def _prev_below(x: np.generic, dtype: np.dtype[Any]) -> np.generic:
+    """The largest value of ``dtype`` strictly below ``x``."""
+    if dtype == BF16:
+        bits = int(np.asarray(x, dtype=BF16).view(np.uint16))
+        if bits & 0x7FFF == 0:
+            bits = 0x8001
+        elif bits & 0x8000:
+            bits += 1
+        else:
+            bits -= 1
+        return np.asarray(bits, dtype=np.uint16).view(BF16)[()]  # type: ignore[no-any-return]
+    return np.nextafter(dtype.type(x), dtype.type(-np.inf))  # type: ignore[no-any-return]
+
+
+class _Transform:
+    """Turns words into values of the output dtype for one (kind, params, dtype)."""
+
+    def __init__(self, kind: str, a: float, b: float, dtype: np.dtype[Any]) -> None:
+        self.kind = kind
+        self.dtype = dtype
+        self.work = work_dtype(dtype)
+        wtype = self.work.type
+        self.wide = self.work == np.float64
+        if kind == "uniform":
+            self.p0 = wtype(a)
+            self.p1 = wtype(b - a)  # width, rounded once to the work precision
+            low_t = np.asarray(self.p0, dtype=dtype)[()]
+            high_t = np.asarray(wtype(b), dtype=dtype)[()]
+            self.constant = None if low_t < high_t else low_t
+            self.high_t = high_t
+            self.below_high = _prev_below(high_t, dtype) if self.constant is None else None
+        else:
+            self.p0 = wtype(a)  # mean
+            self.p1 = wtype(b)  # std
+            self.constant = None
+
+    def __call__(self, bits: tuple[NDArray[np.uint32], ...], out: NDArray[Any]) -> None:
+        if self.kind == "uniform":
+            if self.constant is not None:
+                out[...] = self.constant
+                return
+            values = uniform_from_bits(bits, self.p0, self.p1)
+            out[...] = values  # casts (round to nearest even) when narrower
+            np.minimum(out, self.below_high, out=out)
+        else:
+            out[...] = normal_from_bits(bits, self.p0, self.p1, self.kind == "truncated_normal")
+
+
+def sample(
+    kind: str,
+    seed: int,
+    call: int,
+    shape: tuple[int, ...],
+    region: tuple[tuple[int, int], ...],
+    dtype: np.dtype[Any],
+    a: float,
+    b: float,
+    *,
+    backend: str | None = None,
+) -> NDArray[Any]:
+    """Values of ``region`` of the ``shape`` tensor drawn from ``kind``.
+
+    ``(a, b)`` is ``(low, high)`` for "uniform" and ``(mean, std)`` otherwise.
+    ``backend`` forces "reference" or "kernel" (tests); None picks the fastest.
+    """
+    out_shape = tuple(stop - start for start, stop in region)
+    out = np.empty(out_shape, dtype=dtype)
+    if out.size == 0:
+        return out
+    key = derive_key(seed, call, kind)
+    transform = _Transform(kind, a, b, dtype)
+    flat = out.reshape(-1)
+    runs = runs_of(shape, region)
+    use_kernel = _kernel.available() if backend is None else backend == "kernel"
+    if use_kernel and _kernel.fill_runs(kind, key, runs, flat, transform):
+        return out
+    if backend == "kernel":
+        raise RuntimeError("the compiled kernel is not available")
+    pos = 0
+    if runs.length >= SHORT_RUN:
+        for first, stop in runs.batches(1):
+            for start in runs.starts(first, stop).tolist():
+                for s in range(start, start + runs.length, CHUNK):
+                    e = min(s + CHUNK, start + runs.length)
+                    transform(words_range(key, s, e, transform.wide), flat[pos : pos + e - s])
+                    pos += e - s
+    else:
+        offsets = np.arange(runs.length, dtype=np.int64)
+        for first, stop in runs.batches(CHUNK):
+            idx = (runs.starts(first, stop)[:, None] + offsets[None, :]).reshape(-1)
+            transform(words_gather(key, idx, transform.wide), flat[pos : pos + idx.size])
+            pos += idx.size
+    assert pos == flat.size == math.prod(out_shape)
+    return out
