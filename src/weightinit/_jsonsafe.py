@@ -1,0 +1,87 @@
+"""Bounded, strict JSON for configs: size, depth and key-count limits; no NaN/Infinity."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from ._errors import ConfigError, short_repr
+
+__all__ = ["MAX_DEPTH", "MAX_ITEMS", "MAX_JSON_BYTES", "check_structure", "loads"]
+
+MAX_JSON_BYTES = 1 << 20
+MAX_DEPTH = 32
+MAX_ITEMS = 1 << 20
+
+
+def _json_depth(text: str) -> int:
+    """Maximum bracket nesting outside strings, computed without recursion."""
+    depth = best = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            best = max(best, depth)
+            if best > MAX_DEPTH:
+                return best
+        elif ch in "]}":
+            depth -= 1
+    return best
+
+
+def _reject_constant(token: str) -> Any:
+    raise ConfigError(f"Non-finite number {token} in JSON config; only finite numbers are allowed.")
+
+
+def loads(text: str | bytes, *, max_bytes: int = MAX_JSON_BYTES) -> Any:
+    """Parse a JSON config with limits: at most ``max_bytes``, depth 32, no NaN/Infinity."""
+    if isinstance(text, bytes):
+        if len(text) > max_bytes:
+            raise ConfigError(f"JSON config is {len(text)} bytes; the limit is {max_bytes}.")
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ConfigError("JSON config is not valid UTF-8.") from None
+    if not isinstance(text, str):
+        raise ConfigError(f"Expected JSON text (str or bytes). Received: {short_repr(text)}")
+    if len(text) > max_bytes:
+        raise ConfigError(f"JSON config is {len(text)} characters; the limit is {max_bytes}.")
+    if _json_depth(text) > MAX_DEPTH:
+        raise ConfigError(f"JSON config is nested deeper than {MAX_DEPTH} levels.")
+    try:
+        value = json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"Invalid JSON config: {exc.msg} at line {exc.lineno} column {exc.colno}.") from None
+    check_structure(value)
+    return value
+
+
+def check_structure(value: Any) -> None:
+    """Reject nesting deeper than ``MAX_DEPTH`` or more than ``MAX_ITEMS`` items (iteratively)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    items = 0
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ConfigError(f"Config is nested deeper than {MAX_DEPTH} levels.")
+        if isinstance(node, Mapping):
+            items += len(node)
+            for k, v in node.items():
+                if not isinstance(k, str):
+                    raise ConfigError(f"Config keys must be strings. Received key {short_repr(k)}.")
+                stack.append((v, depth + 1))
+        elif isinstance(node, (list, tuple)):
+            items += len(node)
+            stack.extend((v, depth + 1) for v in node)
+        if items > MAX_ITEMS:
+            raise ConfigError(f"Config has more than {MAX_ITEMS} items.")

@@ -1,0 +1,168 @@
+"""Random initializers with explicit parameters: RandomNormal, RandomUniform, TruncatedNormal."""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from typing import Any, ClassVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._base import BuiltinInitializer
+from ._dtypes import FLOAT_DTYPES
+from ._engine import sample
+from ._errors import InvalidArgumentError
+from ._seed import SeedGenerator, serialize_seed, validate_seed
+from ._validation import Region, Shape, check_real
+
+__all__ = [
+    "RandomInitializer",
+    "RandomNormal",
+    "RandomUniform",
+    "TruncatedNormal",
+    "UnseededReuseWarning",
+]
+
+
+class UnseededReuseWarning(UserWarning):
+    """An unseeded initializer instance was called again: it returns the same values."""
+
+
+class RandomInitializer(BuiltinInitializer):
+    """Seed handling shared by every random initializer (not exported by Keras either)."""
+
+    dtypes: ClassVar[tuple[str, ...]] = FLOAT_DTYPES
+
+    def __init__(self, seed: int | SeedGenerator | dict[str, Any] | None = None) -> None:
+        self._init_seed, self.seed = validate_seed(seed, type(self).__name__)
+        self._whole_calls = 0
+        self._count_lock = threading.Lock()
+
+    def _next_stream(self, whole: bool) -> tuple[int, int]:
+        """``(seed, call)`` for this draw; advances a SeedGenerator, warns on unseeded reuse."""
+        if isinstance(self.seed, SeedGenerator):
+            return self.seed.next()
+        if whole and self._init_seed is None:
+            with self._count_lock:
+                self._whole_calls += 1
+                again = self._whole_calls == 2
+            if again:
+                warnings.warn(
+                    f"The initializer {type(self).__name__} is unseeded and is being called again: "
+                    "it returns the same values on every call. Pass a seed, or use a new instance "
+                    "for each weight.",
+                    UnseededReuseWarning,
+                    stacklevel=4,
+                )
+        return int(self.seed), 0
+
+    def _seed_config(self) -> dict[str, Any]:
+        return {"seed": serialize_seed(self._init_seed)}
+
+    def _draw(
+        self,
+        kind: str,
+        shape: Shape,
+        region: Region,
+        dtype: np.dtype[Any],
+        whole: bool,
+        a: float,
+        b: float,
+    ) -> NDArray[Any]:
+        seed, call = self._next_stream(whole)
+        return sample(kind, seed, call, shape, region, dtype, a, b)
+
+
+class RandomNormal(RandomInitializer):
+    r"""Normal distribution :math:`\mathcal N(\text{mean}, \text{stddev}^2)`.
+
+    Args:
+        mean: the mean (finite).
+        stddev: the standard deviation (finite, >= 0).
+        seed: int in [0, 2**64), None, or a ``SeedGenerator``.
+
+    Example:
+        >>> import weightinit as wi
+        >>> wi.RandomNormal(stddev=1.0, seed=0)((2, 3))
+        array([[ 0.4902181 , -0.6005519 ,  2.0036693 ],
+               [-0.25211617,  0.07117701,  0.43808153]], dtype=float32)
+    """
+
+    def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: Any = None) -> None:
+        owner = type(self).__name__
+        self.mean = check_real(mean, "mean", owner)
+        self.stddev = check_real(stddev, "stddev", owner, nonnegative=True)
+        super().__init__(seed)
+
+    def _generate(self, shape: Shape, region: Region, dtype: np.dtype[Any], whole: bool) -> NDArray[Any]:
+        return self._draw("normal", shape, region, dtype, whole, self.mean, self.stddev)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**self._seed_config(), "mean": self.mean, "stddev": self.stddev}
+
+
+class TruncatedNormal(RandomInitializer):
+    r"""Normal distribution conditioned on :math:`|x - \text{mean}| \le 2\,\text{stddev}`.
+
+    As in Keras, ``stddev`` is the standard deviation *before* truncation, so
+    the values' standard deviation is about ``0.88 * stddev``. Sampled by the
+    inverse CDF restricted to [-2, 2]: no rejection loop, values never leave
+    the bounds.
+
+    Example:
+        >>> import weightinit as wi
+        >>> x = wi.TruncatedNormal(stddev=1.0, seed=0)((1000,))
+        >>> bool(abs(x).max() <= 2.0)
+        True
+    """
+
+    def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: Any = None) -> None:
+        owner = type(self).__name__
+        self.mean = check_real(mean, "mean", owner)
+        self.stddev = check_real(stddev, "stddev", owner, nonnegative=True)
+        super().__init__(seed)
+
+    def _generate(self, shape: Shape, region: Region, dtype: np.dtype[Any], whole: bool) -> NDArray[Any]:
+        return self._draw("truncated_normal", shape, region, dtype, whole, self.mean, self.stddev)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**self._seed_config(), "mean": self.mean, "stddev": self.stddev}
+
+
+class RandomUniform(RandomInitializer):
+    """Uniform distribution on ``[minval, maxval)``.
+
+    Values are computed in float32 (float64 for float64 outputs) and then
+    rounded to the output dtype; a value that would round up to ``maxval`` is
+    replaced by the largest representable value below it, so ``maxval`` is
+    never returned. ``minval == maxval`` gives that constant.
+
+    Example:
+        >>> import weightinit as wi
+        >>> x = wi.RandomUniform(-1.0, 1.0, seed=0)((4,), dtype="float64")
+        >>> bool(((x >= -1) & (x < 1)).all())
+        True
+    """
+
+    def __init__(self, minval: float = -0.05, maxval: float = 0.05, seed: Any = None) -> None:
+        owner = type(self).__name__
+        self.minval = check_real(minval, "minval", owner)
+        self.maxval = check_real(maxval, "maxval", owner)
+        if not self.minval <= self.maxval:
+            raise InvalidArgumentError(
+                f"{owner}: Argument `minval` must be <= `maxval`. "
+                f"Received: minval={self.minval}, maxval={self.maxval}"
+            )
+        if not np.isfinite(self.maxval - self.minval):
+            raise InvalidArgumentError(
+                f"{owner}: `maxval - minval` must be finite. "
+                f"Received: minval={self.minval}, maxval={self.maxval}"
+            )
+        super().__init__(seed)
+
+    def _generate(self, shape: Shape, region: Region, dtype: np.dtype[Any], whole: bool) -> NDArray[Any]:
+        return self._draw("uniform", shape, region, dtype, whole, self.minval, self.maxval)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**self._seed_config(), "minval": self.minval, "maxval": self.maxval}

@@ -1,0 +1,181 @@
+"""The catalog: Keras's 41 identifier keys, and user registrations.
+
+Built-in keys are exactly those of ``keras.initializers.get`` (class names,
+their snake_case forms and seven legacy aliases). User initializers are
+registered under namespaced keys ``"package>Name"`` and can never shadow a
+built-in name.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from ._base import Initializer
+from ._constant import Constant, Ones, Zeros
+from ._errors import InvalidArgumentError, InvalidTypeError, short_repr
+from ._identity import Identity
+from ._orthogonal import Orthogonal
+from ._random import RandomNormal, RandomUniform, TruncatedNormal
+from ._stft import STFT
+from ._variance_scaling import (
+    GlorotNormal,
+    GlorotUniform,
+    HeNormal,
+    HeUniform,
+    LecunNormal,
+    LecunUniform,
+    VarianceScaling,
+)
+
+__all__ = [
+    "BUILTIN_CLASSES",
+    "BUILTIN_KEYS",
+    "canonical_name",
+    "lookup_builtin",
+    "lookup_registered",
+    "register_initializer",
+    "registered_name_of",
+]
+
+BUILTIN_CLASSES: tuple[type[Initializer], ...] = (
+    Initializer,
+    Constant,
+    Zeros,
+    Ones,
+    Identity,
+    RandomNormal,
+    RandomUniform,
+    TruncatedNormal,
+    VarianceScaling,
+    GlorotNormal,
+    GlorotUniform,
+    HeNormal,
+    HeUniform,
+    LecunNormal,
+    LecunUniform,
+    Orthogonal,
+    STFT,
+)
+
+_LEGACY_ALIASES: dict[str, type[Initializer]] = {
+    "zero": Zeros,
+    "one": Ones,
+    "normal": RandomNormal,
+    "uniform": RandomUniform,
+    "IdentityInitializer": Identity,
+    "OrthogonalInitializer": Orthogonal,
+    "STFTInitializer": STFT,
+}
+
+
+def snake_case(name: str) -> str:
+    """``GlorotUniform`` -> ``glorot_uniform``, ``STFT`` -> ``stft`` (Keras's rule)."""
+    step = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", step).lower()
+
+
+def _build_keys() -> dict[str, type[Initializer]]:
+    keys: dict[str, type[Initializer]] = {}
+    for cls in BUILTIN_CLASSES:
+        keys[cls.__name__] = cls
+        keys[snake_case(cls.__name__)] = cls
+    keys.update(_LEGACY_ALIASES)
+    return keys
+
+
+BUILTIN_KEYS: dict[str, type[Initializer]] = _build_keys()
+_CANONICAL = {cls: cls.__name__ for cls in BUILTIN_CLASSES}
+
+_lock = threading.Lock()
+_registered: dict[str, Any] = {}
+_names_by_object: dict[int, str] = {}
+
+T = TypeVar("T")
+
+
+def canonical_name(cls: type) -> str | None:
+    """The exported name of a catalog class, or None for anything else."""
+    return _CANONICAL.get(cls)
+
+
+def lookup_builtin(name: str) -> type[Initializer] | None:
+    return BUILTIN_KEYS.get(name)
+
+
+def lookup_registered(key: str) -> Any:
+    return _registered.get(key)
+
+
+def registered_name_of(obj: object) -> str | None:
+    """``"package>Name"`` if ``obj`` (a class or function) was registered."""
+    return _names_by_object.get(id(obj))
+
+
+_PART = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
+
+
+def register_initializer(package: str = "Custom", name: str | None = None) -> Callable[[T], T]:
+    """Class or function decorator: make a user initializer loadable from configs.
+
+    The key is ``"package>Name"`` (``Name`` defaults to ``__name__``). A class
+    must define ``get_config``. Built-in names cannot be taken, and a key
+    cannot be registered twice for different objects.
+
+    Example:
+        >>> import numpy as np, weightinit as wi
+        >>> @wi.register_initializer(package="demo")
+        ... class Halves(wi.Initializer):
+        ...     def __call__(self, shape, dtype=None):
+        ...         return np.full(shape, 0.5, dtype=dtype or "float32")
+        ...     def get_config(self):
+        ...         return {}
+        >>> wi.serialize(Halves())["registered_name"]
+        'demo>Halves'
+        >>> type(wi.deserialize(wi.serialize(Halves()))).__name__
+        'Halves'
+    """
+    if not isinstance(package, str) or not _PART.match(package) or ">" in package:
+        raise InvalidArgumentError(
+            f"Argument `package` must be a non-empty identifier-like str without '>'. "
+            f"Received: package={short_repr(package)}"
+        )
+    if name is not None and (not isinstance(name, str) or not _PART.match(name)):
+        raise InvalidArgumentError(
+            f"Argument `name` must be None or an identifier-like str. Received: name={short_repr(name)}"
+        )
+
+    def decorator(obj: T) -> T:
+        short = name or getattr(obj, "__name__", None)
+        if not isinstance(short, str) or not _PART.match(short):
+            raise InvalidTypeError(f"Cannot register {short_repr(obj)}: it has no usable __name__.")
+        if short == "<lambda>":
+            raise InvalidTypeError("Cannot register a lambda: give the function a name.")
+        if isinstance(obj, type):
+            if not issubclass(obj, Initializer) and not callable(getattr(obj, "__call__", None)):
+                raise InvalidTypeError(f"Cannot register {obj.__name__}: it is not callable.")
+            if not callable(getattr(obj, "get_config", None)):
+                raise InvalidArgumentError(
+                    f"Cannot register a class that does not have a get_config() method: {obj.__name__}."
+                )
+        elif not callable(obj):
+            raise InvalidTypeError(f"Cannot register {short_repr(obj)}: it is not callable.")
+        if short in BUILTIN_KEYS:
+            raise InvalidArgumentError(
+                f"Cannot register {short!r}: it is a built-in initializer name, and registered "
+                "initializers may not shadow built-ins. Pass `name=` to choose another name."
+            )
+        key = f"{package}>{short}"
+        with _lock:
+            existing = _registered.get(key)
+            if existing is not None and existing is not obj and getattr(existing, "__qualname__", None) != getattr(
+                obj, "__qualname__", None
+            ):
+                raise InvalidArgumentError(f"{key!r} is already registered to {short_repr(existing)}.")
+            _registered[key] = obj
+            _names_by_object[id(obj)] = key
+        return obj
+
+    return decorator

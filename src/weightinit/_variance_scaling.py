@@ -1,0 +1,190 @@
+"""VarianceScaling and its six presets (Glorot, He, LeCun; normal and uniform)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._errors import InvalidTypeError, short_repr
+from ._fans import compute_fans
+from ._random import RandomInitializer
+from ._validation import Region, Shape, check_axes, check_choice, check_real
+
+__all__ = [
+    "TRUNCATED_STD",
+    "GlorotNormal",
+    "GlorotUniform",
+    "HeNormal",
+    "HeUniform",
+    "LecunNormal",
+    "LecunUniform",
+    "VarianceScaling",
+    "variance_scaling_params",
+]
+
+Mode = Literal["fan_in", "fan_out", "fan_avg"]
+Distribution = Literal["truncated_normal", "untruncated_normal", "uniform"]
+MODES = ("fan_avg", "fan_in", "fan_out")
+DISTRIBUTIONS = ("truncated_normal", "uniform", "untruncated_normal")
+#: standard deviation of a standard normal truncated to [-2, 2]
+TRUNCATED_STD = 0.87962566103423978
+
+
+def variance_scaling_params(
+    scale: float, mode: str, distribution: str, fan_in: int, fan_out: int
+) -> tuple[str, float]:
+    """``(engine kind, parameter)``: the pre-truncation std, the std, or the uniform limit."""
+    if mode == "fan_in":
+        n = max(1.0, fan_in)
+    elif mode == "fan_out":
+        n = max(1.0, fan_out)
+    else:
+        n = max(1.0, (fan_in + fan_out) / 2.0)
+    s = scale / n
+    if distribution == "truncated_normal":
+        return "truncated_normal", math.sqrt(s) / TRUNCATED_STD
+    if distribution == "untruncated_normal":
+        return "normal", math.sqrt(s)
+    return "uniform", math.sqrt(3.0 * s)
+
+
+class VarianceScaling(RandomInitializer):
+    r"""Scale the spread to the weight's fans: :math:`s = \text{scale} / n`.
+
+    ``n`` is ``fan_in``, ``fan_out`` or their mean (``mode``), at least 1. Then
+
+    * ``truncated_normal``: truncated at 2 std, pre-truncation std
+      :math:`\sqrt{s} / 0.8796\ldots` so the values' std is :math:`\sqrt{s}`;
+    * ``untruncated_normal``: std :math:`\sqrt{s}`;
+    * ``uniform``: :math:`U[-L, L)`, :math:`L = \sqrt{3 s}`.
+
+    ``distribution`` is case-insensitive and ``"normal"`` means
+    ``"truncated_normal"`` (Keras); ``mode`` is case-sensitive.
+
+    Args:
+        scale: positive finite float.
+        mode: ``"fan_in"``, ``"fan_out"`` or ``"fan_avg"``.
+        distribution: ``"truncated_normal"``, ``"untruncated_normal"`` or ``"uniform"``.
+        seed: int in [0, 2**64), None, or a ``SeedGenerator``.
+        input_axes, output_axes: explicit fan axes (used only when both are given).
+
+    Example:
+        >>> import weightinit as wi
+        >>> w = wi.VarianceScaling(2.0, "fan_in", "untruncated_normal", seed=0)((512, 256))
+        >>> round(float(w.std()), 3)   # sqrt(2 / 512) = 0.0625
+        0.062
+    """
+
+    def __init__(
+        self,
+        scale: float = 1.0,
+        mode: Mode = "fan_in",
+        distribution: Distribution | Literal["normal"] = "truncated_normal",
+        seed: Any = None,
+        input_axes: list[int] | tuple[int, ...] | None = None,
+        output_axes: list[int] | tuple[int, ...] | None = None,
+    ) -> None:
+        owner = type(self).__name__
+        self.scale = check_real(scale, "scale", owner, positive=True)
+        self.mode = check_choice(mode, "mode", MODES, owner)
+        if not isinstance(distribution, str):
+            raise InvalidTypeError(
+                f"{owner}: Argument `distribution` must be a str. "
+                f"Received: distribution={short_repr(distribution)}"
+            )
+        lowered = distribution.lower()
+        if lowered == "normal":
+            lowered = "truncated_normal"
+        self.distribution = check_choice(lowered, "distribution", DISTRIBUTIONS, owner)
+        super().__init__(seed)
+        self.input_axes = check_axes(input_axes, "input_axes", owner)
+        self.output_axes = check_axes(output_axes, "output_axes", owner)
+
+    def fans(self, shape: Shape) -> tuple[int, int]:
+        """``(fan_in, fan_out)`` this initializer uses for ``shape``."""
+        return compute_fans(shape, self.input_axes, self.output_axes)
+
+    def _check_shape(self, shape: Shape) -> None:
+        self.fans(shape)  # out-of-range explicit axes fail before any work
+
+    def _generate(self, shape: Shape, region: Region, dtype: np.dtype[Any], whole: bool) -> NDArray[Any]:
+        fan_in, fan_out = self.fans(shape)
+        kind, param = variance_scaling_params(self.scale, self.mode, self.distribution, fan_in, fan_out)
+        if kind == "uniform":
+            return self._draw(kind, shape, region, dtype, whole, -param, param)
+        return self._draw(kind, shape, region, dtype, whole, 0.0, param)
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **self._seed_config(),
+            "scale": self.scale,
+            "mode": self.mode,
+            "distribution": self.distribution,
+            "input_axes": self.input_axes,
+            "output_axes": self.output_axes,
+        }
+
+
+class _Preset(VarianceScaling):
+    """A VarianceScaling with fixed scale, mode and distribution."""
+
+    _scale: float
+    _mode: Mode
+    _distribution: Distribution
+
+    def __init__(
+        self,
+        seed: Any = None,
+        input_axes: list[int] | tuple[int, ...] | None = None,
+        output_axes: list[int] | tuple[int, ...] | None = None,
+    ) -> None:
+        super().__init__(
+            scale=self._scale,
+            mode=self._mode,
+            distribution=self._distribution,
+            seed=seed,
+            input_axes=input_axes,
+            output_axes=output_axes,
+        )
+
+    def get_config(self) -> dict[str, Any]:
+        return {**self._seed_config(), "input_axes": self.input_axes, "output_axes": self.output_axes}
+
+
+class GlorotUniform(_Preset):
+    r"""Glorot (Xavier) uniform: :math:`U[-L, L)`, :math:`L = \sqrt{6 / (\text{fan\_in} + \text{fan\_out})}`."""
+
+    _scale, _mode, _distribution = 1.0, "fan_avg", "uniform"
+
+
+class GlorotNormal(_Preset):
+    r"""Glorot (Xavier) normal: truncated normal with std :math:`\sqrt{2 / (\text{fan\_in} + \text{fan\_out})}`."""
+
+    _scale, _mode, _distribution = 1.0, "fan_avg", "truncated_normal"
+
+
+class HeUniform(_Preset):
+    r"""He (Kaiming) uniform: :math:`U[-L, L)`, :math:`L = \sqrt{6 / \text{fan\_in}}`."""
+
+    _scale, _mode, _distribution = 2.0, "fan_in", "uniform"
+
+
+class HeNormal(_Preset):
+    r"""He (Kaiming) normal: truncated normal with std :math:`\sqrt{2 / \text{fan\_in}}`."""
+
+    _scale, _mode, _distribution = 2.0, "fan_in", "truncated_normal"
+
+
+class LecunUniform(_Preset):
+    r"""LeCun uniform: :math:`U[-L, L)`, :math:`L = \sqrt{3 / \text{fan\_in}}`."""
+
+    _scale, _mode, _distribution = 1.0, "fan_in", "uniform"
+
+
+class LecunNormal(_Preset):
+    r"""LeCun normal: truncated normal with std :math:`\sqrt{1 / \text{fan\_in}}`."""
+
+    _scale, _mode, _distribution = 1.0, "fan_in", "truncated_normal"
