@@ -85,8 +85,8 @@ class RandomNormal(RandomInitializer):
     Example:
         >>> import weightinit as wi
         >>> wi.RandomNormal(stddev=1.0, seed=0)((2, 3))
-        array([[ 0.4902181 , -0.6005519 ,  2.0036693 ],
-               [-0.25211617,  0.07117701,  0.43808153]], dtype=float32)
+        array([[ 1.3594568 ,  0.20224407, -0.06382569],
+               [-0.08385084,  0.13560186, -0.44864   ]], dtype=float32)
     """
 
     def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: Any = None) -> None:
