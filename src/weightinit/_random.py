@@ -39,8 +39,12 @@ class RandomInitializer(BuiltinInitializer):
         self._whole_calls = 0
         self._count_lock = threading.Lock()
 
-    def _next_stream(self, whole: bool) -> tuple[int, int]:
-        """``(seed, call)`` for this draw; advances a SeedGenerator, warns on unseeded reuse."""
+    def _next_stream(self, whole: bool, stacklevel: int = 4) -> tuple[int, int]:
+        """``(seed, call)`` for this draw; advances a SeedGenerator, warns on unseeded reuse.
+
+        ``stacklevel`` points the warning at the user's call: 4 when called from
+        ``_generate``, 5 when called through ``_draw``.
+        """
         if isinstance(self.seed, SeedGenerator):
             return self.seed.next()
         if whole and self._init_seed is None:
@@ -53,7 +57,7 @@ class RandomInitializer(BuiltinInitializer):
                     "it returns the same values on every call. Pass a seed, or use a new instance "
                     "for each weight.",
                     UnseededReuseWarning,
-                    stacklevel=4,
+                    stacklevel=stacklevel,
                 )
         return int(self.seed), 0
 
@@ -70,7 +74,7 @@ class RandomInitializer(BuiltinInitializer):
         a: float,
         b: float,
     ) -> NDArray[Any]:
-        seed, call = self._next_stream(whole)
+        seed, call = self._next_stream(whole, stacklevel=5)
         return sample(kind, seed, call, shape, region, dtype, a, b)
 
 

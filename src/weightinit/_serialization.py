@@ -131,8 +131,14 @@ def _unknown(name: object, custom_objects: Mapping[str, Any]) -> UnknownInitiali
             hint = f" Did you mean {', '.join(repr(c) for c in close[:3])}?"
     return UnknownInitializerError(
         f"Could not interpret initializer identifier: {short_repr(name)}.{hint} "
-        f"Valid names: {', '.join(choices)}."
+        f"Valid names: {', '.join(choices)}. A custom initializer must be registered with "
+        "weightinit.register_initializer() or passed in custom_objects."
     )
+
+
+class ConfigTypeError(ConfigError, TypeError):
+    """A config's keys do not fit the constructor: a ``ConfigError`` that is also the
+    ``TypeError`` Keras raises there ("could not be deserialized properly")."""
 
 
 def _instantiate(cls: Any, config: Any, label: str, builtin: bool) -> Any:
@@ -148,7 +154,7 @@ def _instantiate(cls: Any, config: Any, label: str, builtin: bool) -> Any:
         accepted = [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "kwargs")]
         unknown = sorted(str(k) for k in config if k not in accepted)
         if unknown:
-            raise ConfigError(
+            raise ConfigTypeError(
                 f"{label}: unknown config key(s) {', '.join(repr(k) for k in unknown[:5])}. "
                 f"Accepted keys: {', '.join(sorted(accepted)) or '(none)'}."
             )
@@ -159,7 +165,7 @@ def _instantiate(cls: Any, config: Any, label: str, builtin: bool) -> Any:
     except WeightinitError:
         raise
     except TypeError as exc:
-        raise ConfigError(f"{label} could not be built from its config: {short_repr(str(exc))}") from None
+        raise ConfigTypeError(f"{label} could not be built from its config: {short_repr(str(exc))}") from None
 
 
 def _from_dict(obj: Mapping[str, Any], custom_objects: Mapping[str, Any]) -> Any:
