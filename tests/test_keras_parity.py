@@ -26,6 +26,11 @@ keras = pytest.importorskip("keras")
 stats = pytest.importorskip("scipy.stats")
 keras_compute_fans = pytest.importorskip("keras.src.initializers.random_initializers").compute_fans
 
+if keras.backend.backend() != "jax":
+    pytest.skip(
+        "the parity tests are written for Keras's jax backend (see conftest.py)", allow_module_level=True
+    )
+
 ki = keras.initializers
 
 #: the 41 registry keys of Keras 3.15.1 (spec section 2.1), class name for each
