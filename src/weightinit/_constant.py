@@ -69,6 +69,10 @@ def _validate_value(value: Any, owner: str) -> Any:
             raise InvalidArgumentError(f"{owner}: Argument `value` must be finite. Received: value={value}")
         return value
     if isinstance(value, (list, tuple, np.ndarray)):
+        if isinstance(value, (list, tuple)) and len(value) > MAX_VALUE_ELEMENTS:  # np.asarray is slow
+            raise InvalidArgumentError(
+                f"{owner}: Argument `value` has {len(value)} elements; at most {MAX_VALUE_ELEMENTS} allowed."
+            )
         try:
             arr = np.asarray(value)
         except (ValueError, TypeError):
@@ -86,7 +90,9 @@ def _validate_value(value: Any, owner: str) -> Any:
                 f"Received: value={short_repr(value)}"
             )
         if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
-            raise InvalidArgumentError(f"{owner}: Argument `value` must be finite. Received: value={short_repr(value)}")
+            raise InvalidArgumentError(
+                f"{owner}: Argument `value` must be finite. Received: value={short_repr(value)}"
+            )
         return value
     raise InvalidTypeError(
         f"{owner}: Argument `value` must be a real number, a bool or an array-like of them "
@@ -147,7 +153,9 @@ class Constant(_Fill):
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Constant:
         if not isinstance(config, dict):
-            raise InvalidTypeError(f"Expected 'config' to be a dict for {cls.__name__}. Received: {short_repr(config)}")
+            raise InvalidTypeError(
+                f"Expected 'config' to be a dict for {cls.__name__}. Received: {short_repr(config)}"
+            )
         config = dict(config)
         if "value" in config:
             config["value"] = decode_array_config(config["value"], cls.__name__)

@@ -24,7 +24,14 @@ __all__ = [
 
 FLOAT_DTYPES: tuple[str, ...] = ("bfloat16", "float16", "float32", "float64")
 INT_DTYPES: tuple[str, ...] = (
-    "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
 )
 COMPLEX_DTYPES: tuple[str, ...] = ("complex64", "complex128")
 ANY_DTYPES: tuple[str, ...] = FLOAT_DTYPES + INT_DTYPES + ("bool",) + COMPLEX_DTYPES
@@ -64,7 +71,6 @@ def resolve_dtype(dtype: object, allowed: tuple[str, ...], owner: str) -> np.dty
     name = _name_of(dtype) if not isinstance(dtype, (bool, int, float)) else None
     if name is None or name not in allowed:
         raise InvalidTypeError(
-            f"{owner}: unsupported dtype {short_repr(dtype)}. Supported dtypes: "
-            f"{', '.join(sorted(allowed))}."
+            f"{owner}: unsupported dtype {short_repr(dtype)}. Supported dtypes: {', '.join(sorted(allowed))}."
         )
     return _BY_NAME[name]

@@ -61,9 +61,19 @@ def loads(text: str | bytes, *, max_bytes: int = MAX_JSON_BYTES) -> Any:
     try:
         value = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
-        raise ConfigError(f"Invalid JSON config: {exc.msg} at line {exc.lineno} column {exc.colno}.") from None
+        raise ConfigError(
+            f"Invalid JSON config: {exc.msg} at line {exc.lineno} column {exc.colno}."
+        ) from None
     check_structure(value)
     return value
+
+
+_SCALARS = (str, int, float, type(None))
+
+
+def _is_container(value: Any) -> bool:
+    """A dict, list or tuple (scalars are ruled out first: the common, cheap case)."""
+    return not isinstance(value, _SCALARS) and isinstance(value, (Mapping, list, tuple))
 
 
 def check_structure(value: Any) -> None:
@@ -74,14 +84,19 @@ def check_structure(value: Any) -> None:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
             raise ConfigError(f"Config is nested deeper than {MAX_DEPTH} levels.")
+        # children sit one level deeper; only containers are pushed (scalars need no visit)
         if isinstance(node, Mapping):
             items += len(node)
-            for k, v in node.items():
+            if node and depth >= MAX_DEPTH:
+                raise ConfigError(f"Config is nested deeper than {MAX_DEPTH} levels.")
+            for k in node:
                 if not isinstance(k, str):
                     raise ConfigError(f"Config keys must be strings. Received key {short_repr(k)}.")
-                stack.append((v, depth + 1))
+            stack.extend((v, depth + 1) for v in node.values() if _is_container(v))
         elif isinstance(node, (list, tuple)):
             items += len(node)
-            stack.extend((v, depth + 1) for v in node)
+            if node and depth >= MAX_DEPTH:
+                raise ConfigError(f"Config is nested deeper than {MAX_DEPTH} levels.")
+            stack.extend((v, depth + 1) for v in node if _is_container(v))
         if items > MAX_ITEMS:
             raise ConfigError(f"Config has more than {MAX_ITEMS} items.")

@@ -154,7 +154,7 @@ def register_initializer(package: str = "Custom", name: str | None = None) -> Ca
         if short == "<lambda>":
             raise InvalidTypeError("Cannot register a lambda: give the function a name.")
         if isinstance(obj, type):
-            if not issubclass(obj, Initializer) and not callable(getattr(obj, "__call__", None)):
+            if not issubclass(obj, Initializer) and "__call__" not in dir(obj):
                 raise InvalidTypeError(f"Cannot register {obj.__name__}: it is not callable.")
             if not callable(getattr(obj, "get_config", None)):
                 raise InvalidArgumentError(
@@ -170,8 +170,10 @@ def register_initializer(package: str = "Custom", name: str | None = None) -> Ca
         key = f"{package}>{short}"
         with _lock:
             existing = _registered.get(key)
-            if existing is not None and existing is not obj and getattr(existing, "__qualname__", None) != getattr(
-                obj, "__qualname__", None
+            if (
+                existing is not None
+                and existing is not obj
+                and getattr(existing, "__qualname__", None) != getattr(obj, "__qualname__", None)
             ):
                 raise InvalidArgumentError(f"{key!r} is already registered to {short_repr(existing)}.")
             _registered[key] = obj

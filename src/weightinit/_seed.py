@@ -67,7 +67,9 @@ class SeedGenerator:
                 "Accepted: backend (ignored), name, seed."
             )
         if name is not None and not isinstance(name, str):
-            raise InvalidTypeError(f"SeedGenerator: Argument `name` must be a str. Received: {short_repr(name)}")
+            raise InvalidTypeError(
+                f"SeedGenerator: Argument `name` must be a str. Received: {short_repr(name)}"
+            )
         self._init_seed = None if seed is None else _check_int_seed(seed, "seed", "SeedGenerator")
         self.initial_seed = random_seed() if self._init_seed is None else self._init_seed
         self.name = name or "seed_generator"

@@ -76,8 +76,11 @@ def serialize(initializer: Any) -> Any:
     loaded back as data).
 
     >>> import weightinit as wi
-    >>> wi.serialize(wi.GlorotUniform(seed=3))
-    {'module': 'keras.initializers', 'class_name': 'GlorotUniform', 'config': {'seed': 3, 'input_axes': None, 'output_axes': None}, 'registered_name': None}
+    >>> cfg = wi.serialize(wi.GlorotUniform(seed=3))
+    >>> cfg["module"], cfg["class_name"], cfg["registered_name"]
+    ('keras.initializers', 'GlorotUniform', None)
+    >>> cfg["config"]
+    {'seed': 3, 'input_axes': None, 'output_axes': None}
     """
     if initializer is None or isinstance(initializer, (str, bool, int, float)):
         return initializer
@@ -124,7 +127,7 @@ def serialize(initializer: Any) -> Any:
 def _unknown(name: object, custom_objects: Mapping[str, Any]) -> UnknownInitializerError:
     choices = sorted(set(BUILTIN_KEYS) | set(custom_objects))
     hint = ""
-    if isinstance(name, str):
+    if isinstance(name, str) and len(name) <= 200:  # difflib is O(len): no hints for huge names
         close = difflib.get_close_matches(name, choices, n=3, cutoff=0.6)
         close += [c for c in choices if c.lower() == name.lower() and c not in close]
         if close:
@@ -150,12 +153,13 @@ def _instantiate(cls: Any, config: Any, label: str, builtin: bool) -> Any:
             f"{short_repr(config)}"
         )
     if builtin:
-        config = {k: v for k, v in config.items() if k != "dtype"}  # TF 1.x configs carry a dtype
+        if "dtype" in config:
+            config = {k: v for k, v in config.items() if k != "dtype"}  # TF 1.x configs carry a dtype
         accepted = [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "kwargs")]
         unknown = sorted(str(k) for k in config if k not in accepted)
         if unknown:
             raise ConfigTypeError(
-                f"{label}: unknown config key(s) {', '.join(repr(k) for k in unknown[:5])}. "
+                f"{label}: unknown config key(s) {', '.join(short_repr(k) for k in unknown[:5])}. "
                 f"Accepted keys: {', '.join(sorted(accepted)) or '(none)'}."
             )
     if not hasattr(cls, "from_config"):
@@ -172,7 +176,7 @@ def _from_dict(obj: Mapping[str, Any], custom_objects: Mapping[str, Any]) -> Any
     extra = sorted(str(k) for k in obj if k not in TOP_LEVEL_KEYS)
     if extra:
         raise ConfigError(
-            f"Unknown key(s) {', '.join(repr(k) for k in extra[:5])} in an initializer config. "
+            f"Unknown key(s) {', '.join(short_repr(k) for k in extra[:5])} in an initializer config. "
             f"Accepted keys: {', '.join(TOP_LEVEL_KEYS)}."
         )
     if "class_name" not in obj:
@@ -212,7 +216,9 @@ def _from_dict(obj: Mapping[str, Any], custom_objects: Mapping[str, Any]) -> Any
     cls = lookup_builtin(class_name)
     if cls is None:
         raise _unknown(class_name, custom_objects)
-    if module is None or not (module in BUILTIN_MODULES or module.startswith(("keras.src.initializers", "keras.initializers."))):
+    if module is None or not (
+        module in BUILTIN_MODULES or module.startswith(("keras.src.initializers", "keras.initializers."))
+    ):
         if module is None:
             raise UnsafeConfigError(
                 f"Cannot deserialize object of type `{class_name}` with 'module': None: only registered "
@@ -239,9 +245,10 @@ def deserialize(config: Any, custom_objects: Mapping[str, Any] | None = None) ->
     string instead).
 
     >>> import weightinit as wi
-    >>> wi.deserialize({"class_name": "VarianceScaling",
-    ...                 "config": {"scale": 2.0, "mode": "fan_in", "distribution": "normal", "seed": 1}})
-    VarianceScaling(seed=1, scale=2.0, mode='fan_in', distribution='truncated_normal', input_axes=None, output_axes=None)
+    >>> init = wi.deserialize({"class_name": "VarianceScaling",
+    ...                        "config": {"scale": 2.0, "mode": "fan_in", "distribution": "normal"}})
+    >>> init.scale, init.mode, init.distribution
+    (2.0, 'fan_in', 'truncated_normal')
     """
     custom = dict(custom_objects or {})
     if config is None:
@@ -300,7 +307,7 @@ def get(identifier: Any) -> Any:
     else:
         result = identifier
     if isinstance(result, type):
-        return result()
+        result = result()  # then it must be callable, like any other initializer
     if callable(result) and not isinstance(result, (bool, int, float)):
         return result
     raise UnknownInitializerError(f"Could not interpret initializer identifier: {short_repr(identifier)}")

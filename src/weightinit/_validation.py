@@ -64,9 +64,7 @@ def check_real(
             f"{_where(owner)}Argument `{name}` must be positive float. Received: {name}={value}"
         )
     if nonnegative and not (result >= 0.0):
-        raise InvalidArgumentError(
-            f"{_where(owner)}Argument `{name}` must be >= 0. Received: {name}={value}"
-        )
+        raise InvalidArgumentError(f"{_where(owner)}Argument `{name}` must be >= 0. Received: {name}={value}")
     return result
 
 
@@ -75,8 +73,7 @@ def check_choice(value: object, name: str, choices: Sequence[str], owner: str | 
     if not isinstance(value, str) or value not in choices:
         listed = ", ".join(repr(c) for c in sorted(choices))
         raise InvalidArgumentError(
-            f"{_where(owner)}Invalid `{name}` argument: {short_repr(value)}. "
-            f"Please use one of: {listed}."
+            f"{_where(owner)}Invalid `{name}` argument: {short_repr(value)}. Please use one of: {listed}."
         )
     return value
 

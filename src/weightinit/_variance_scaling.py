@@ -155,13 +155,13 @@ class _Preset(VarianceScaling):
 
 
 class GlorotUniform(_Preset):
-    r"""Glorot (Xavier) uniform: :math:`U[-L, L)`, :math:`L = \sqrt{6 / (\text{fan\_in} + \text{fan\_out})}`."""
+    r"""Glorot (Xavier) uniform: :math:`U[-L, L)`, :math:`L = \sqrt{6 / (n_\text{in} + n_\text{out})}`."""
 
     _scale, _mode, _distribution = 1.0, "fan_avg", "uniform"
 
 
 class GlorotNormal(_Preset):
-    r"""Glorot (Xavier) normal: truncated normal with std :math:`\sqrt{2 / (\text{fan\_in} + \text{fan\_out})}`."""
+    r"""Glorot (Xavier) normal: truncated normal, std :math:`\sqrt{2 / (n_\text{in} + n_\text{out})}`."""
 
     _scale, _mode, _distribution = 1.0, "fan_avg", "truncated_normal"
 

@@ -17,7 +17,9 @@ U32 = np.uint32
 U64 = np.uint64
 
 
-def _blocks(key: tuple[int, int], blocks: NDArray[np.uint64]) -> tuple[NDArray[np.uint32], NDArray[np.uint32]]:
+def _blocks(
+    key: tuple[int, int], blocks: NDArray[np.uint64]
+) -> tuple[NDArray[np.uint32], NDArray[np.uint32]]:
     lo = (blocks & U64(0xFFFFFFFF)).astype(U32)
     hi = (blocks >> U64(32)).astype(U32)
     return threefry2x32(key, lo, hi)
@@ -36,7 +38,9 @@ def words_range(key: tuple[int, int], start: int, stop: int, wide: bool) -> tupl
     return (words[offset : offset + (stop - start)],)
 
 
-def words_gather(key: tuple[int, int], index: NDArray[np.int64], wide: bool) -> tuple[NDArray[np.uint32], ...]:
+def words_gather(
+    key: tuple[int, int], index: NDArray[np.int64], wide: bool
+) -> tuple[NDArray[np.uint32], ...]:
     """Words for arbitrary flat indices."""
     idx = index.astype(U64)
     if wide:

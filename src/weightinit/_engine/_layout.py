@@ -36,7 +36,10 @@ class Runs:
             return r + self.base  # only one run (first == 0)
         out = np.full(r.shape, self.base, dtype=np.int64)
         for size, offset, stride in zip(
-            reversed(self.outer_sizes), reversed(self.outer_offsets), reversed(self.outer_strides)
+            reversed(self.outer_sizes),
+            reversed(self.outer_offsets),
+            reversed(self.outer_strides),
+            strict=True,
         ):
             coord = r % size
             r //= size

@@ -9,7 +9,8 @@ Each element gets a fixed number of bits, and no sampler loops:
   - normal: :math:`q = (2m - 2^{24} + 1) \cdot 2^{-25}`, an exact float32 in
     :math:`(-1/2, 1/2)`, then :math:`z = \Phi^{-1}(1/2 + q)`;
   - truncated normal at :math:`\pm 2`: the same ``q`` scaled by
-    :math:`\Phi(2) - \Phi(-2) = \operatorname{erf}(\sqrt 2)`, so ``z`` is the inverse CDF restricted to [-2, 2]
+    :math:`\Phi(2) - \Phi(-2) = \operatorname{erf}(\sqrt 2)`, so ``z`` is the inverse CDF
+    restricted to [-2, 2]
     (clamped to exactly [-2, 2] against the approximation's last ulp).
 
 * float64 work precision: both words of a block, :math:`m_{53}` (uniform) or
