@@ -81,7 +81,9 @@ examples:
   weightinit show '{{"class_name": "HeUniform", "config": {{"seed": 7}}}}' --shape 64 10 --json
 
 {SPEC_HELP}
-Random initializers use --seed (default: the config's seed, else 0), so output is reproducible."""
+Random initializers use --seed (default: the config's seed, else 0), so output is reproducible.
+"expected" figures come from the formula, "sample" ones from the drawn tensor; "beyond 2 std" is
+the share of values farther than 2 expected std from the expected mean."""
 
 COMPARE_EPILOG = f"""\
 examples:

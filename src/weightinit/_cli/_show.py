@@ -220,13 +220,16 @@ def _header(report: Report) -> list[str]:
         fans += f" (receptive field {math.prod(report.shape[:-2])})"
     if not report.theory.fans_used:
         fans += f"; {r.class_name} does not use them"
-    lines.append(f"  shape {report.shape}, {report.dtype}{seed}: {fmt_count(report.size)} values; {fans}")
+    count = f"{fmt_count(report.size)} value{'' if report.size == 1 else 's'}"
+    lines.append(f"  shape {report.shape}, {report.dtype}{seed}: {count}; {fans}")
     return lines
 
 
 def _bounds_text(low: float, high: float) -> str:
     if math.isinf(low) and math.isinf(high):
         return "none"
+    if low == high:
+        return fmt(low)
     if low == -high:
         return f"+-{fmt(high)}"
     return f"[{fmt(low)}, {fmt(high)}]"

@@ -308,6 +308,8 @@ def _variance_scaling(init: VarianceScaling, fans: tuple[int, int]) -> tuple[Dis
     else:
         n_text, n = f"(fan_in + fan_out) / 2 = {(fan_in + fan_out) / 2:g}", max(1.0, (fan_in + fan_out) / 2)
     s = init.scale / n
+    if not n_text.endswith(f"= {n:g}"):
+        n_text += ", at least 1"
     derivation = [f"s = scale / n = {init.scale:g} / {n:g} = {s:.6g}   (n = {n_text})"]
     if kind == "uniform":
         formula = "U(-L, L), L = sqrt(3 s)"
