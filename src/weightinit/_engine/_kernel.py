@@ -2,20 +2,118 @@
 
 The kernel implements exactly the reference transforms of ``_transforms`` and
 ``_bits``; tests compare the two bit for bit. When it is missing (a platform
-without a C compiler at install time) everything runs on the numpy reference.
+without a C compiler at install time) or disabled with the environment variable
+``WEIGHTINIT_DISABLE_KERNEL=1``, everything runs on the numpy reference.
+
+Threads: ``WEIGHTINIT_NUM_THREADS`` (read at every call) caps the number of
+threads; the default is the number of CPUs this process may run on. The values
+never depend on it: every element is a function of its flat index only.
 """
 
 from __future__ import annotations
 
+import importlib
+import os
 from typing import Any
 
-__all__ = ["available", "fill_runs"]
+import ml_dtypes
+import numpy as np
+
+_fast: Any
+try:  # pragma: no cover - depends on the build
+    _fast = importlib.import_module("._fast", __package__)
+except ImportError:  # pragma: no cover
+    _fast = None
+
+__all__ = ["available", "fill_runs", "num_threads"]
+
+KIND_CODES = {"uniform": 0, "normal": 1, "truncated_normal": 2}
+DTYPE_CODES = {
+    np.dtype(np.float32): 0,
+    np.dtype(np.float64): 1,
+    np.dtype(np.float16): 2,
+    np.dtype(ml_dtypes.bfloat16): 3,
+}
+MAX_OUTER_DIMS = 64
+# Instruction set of the compiled loops: -1 is the best this CPU supports; tests
+# set an index of ``_fast.isas()`` to check every variant against the reference.
+isa = -1
 
 
 def available() -> bool:
-    return False
+    """The extension was built and imported, and ``WEIGHTINIT_DISABLE_KERNEL`` is not set."""
+    return _fast is not None and os.environ.get("WEIGHTINIT_DISABLE_KERNEL", "") in ("", "0")
+
+
+def _cpu_count() -> int:
+    if hasattr(os, "process_cpu_count"):  # Python >= 3.13
+        n = os.process_cpu_count()
+    elif hasattr(os, "sched_getaffinity"):
+        n = len(os.sched_getaffinity(0))
+    else:  # pragma: no cover
+        n = os.cpu_count()
+    return max(1, n or 1)
+
+
+def num_threads() -> int:
+    """Threads per call: the CPU count, capped by ``WEIGHTINIT_NUM_THREADS`` when set."""
+    n = _cpu_count()
+    env = os.environ.get("WEIGHTINIT_NUM_THREADS", "").strip()
+    if env:
+        try:
+            cap = int(env)
+        except ValueError:
+            cap = 0
+        if cap >= 1:
+            n = min(n, cap)
+    return n
 
 
 def fill_runs(kind: str, key: tuple[int, int], runs: Any, flat: Any, transform: Any) -> bool:
-    """Fill ``flat`` with the values of ``runs``; False if the kernel cannot."""
-    return False
+    """Fill ``flat`` with the values of ``runs``; False if the kernel cannot.
+
+    ``runs`` is a ``_layout.Runs``, ``flat`` the contiguous 1-D output (its
+    elements in run order) and ``transform`` the ``_sample._Transform`` whose
+    parameters (already rounded to the work precision) the kernel uses.
+    """
+    if _fast is None or not available():
+        return False
+    code = DTYPE_CODES.get(np.dtype(flat.dtype))
+    if (
+        code is None
+        or kind not in KIND_CODES
+        or flat.ndim != 1
+        or not flat.flags.c_contiguous
+        or not flat.flags.writeable
+        or len(runs.outer_sizes) > MAX_OUTER_DIMS
+    ):
+        return False
+    if flat.size == 0:
+        return True
+    if flat.size != runs.count * runs.length:
+        return False
+    if transform.constant is not None:
+        flat[...] = transform.constant  # exactly what the reference writes
+        return True
+    if kind == "uniform":
+        bh = float(transform.below_high)
+    else:
+        bh = 0.0
+    _fast.fill(
+        KIND_CODES[kind],
+        code,
+        int(key[0]) & 0xFFFFFFFF,
+        int(key[1]) & 0xFFFFFFFF,
+        flat.view(np.uint8),
+        int(runs.length),
+        int(runs.base) & 0xFFFFFFFFFFFFFFFF,
+        tuple(int(v) for v in runs.outer_sizes),
+        tuple(int(v) for v in runs.outer_offsets),
+        tuple(int(v) for v in runs.outer_strides),
+        float(transform.p0),
+        float(transform.p1),
+        bh,
+        num_threads(),
+        isa,
+    )
+    return True

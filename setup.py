@@ -1,0 +1,45 @@
+"""Build script for the optional compiled kernel; the metadata lives in pyproject.toml.
+
+``weightinit._engine._fast`` is optional: without a C compiler the install still
+succeeds and the engine uses its numpy reference (same bits, slower).
+"""
+
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+# Bitwise reproducibility: no fused multiply-add contraction, no value-changing
+# float optimisations, no excess precision. -fno-math-errno only lets sqrt
+# compile to the (correctly rounded) instruction.
+GCC_LIKE_FLAGS = [
+    "-O3",
+    "-ffp-contract=off",
+    "-fno-fast-math",
+    "-fno-math-errno",
+    "-fexcess-precision=standard",
+    "-pthread",
+]
+MSVC_FLAGS = ["/O2", "/fp:precise"]
+
+
+class BuildExt(build_ext):
+    def build_extensions(self) -> None:
+        msvc = self.compiler.compiler_type == "msvc"
+        for ext in self.extensions:
+            if msvc:
+                ext.extra_compile_args = [*MSVC_FLAGS]
+            else:
+                ext.extra_compile_args = [*GCC_LIKE_FLAGS]
+                ext.extra_link_args = ["-pthread"]
+        super().build_extensions()
+
+
+setup(
+    ext_modules=[
+        Extension(
+            "weightinit._engine._fast",
+            sources=["src/weightinit/_engine/_fast.c"],
+            optional=True,
+        )
+    ],
+    cmdclass={"build_ext": BuildExt},
+)

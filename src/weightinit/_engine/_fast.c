@@ -1,0 +1,1235 @@
+/*
+ * weightinit._engine._fast: the compiled sampling kernel.
+ *
+ * It computes exactly the bits of the numpy reference (_threefry.py, _bits.py,
+ * _transforms.py, _special.py and the output casts of _sample._Transform):
+ *
+ *   - Threefry-2x32 with 20 rounds on 32-bit lanes;
+ *   - element i of a float32/float16/bfloat16 tensor takes word i % 2 of block
+ *     i / 2; element i of a float64 tensor takes both words of block i;
+ *   - the transforms use only + - * / and sqrt, each correctly rounded, in the
+ *     same order as the numpy code, with no fused multiply-add (the build passes
+ *     -ffp-contract=off), so every result is bitwise equal to the reference;
+ *   - float16 and bfloat16 are the round-to-nearest-even casts of the float32
+ *     value, equal to numpy's / ml_dtypes' astype (F16C where available).
+ *
+ * Work is organised in blocks of BL lanes: one loop runs Threefry for the
+ * block, the next ones apply the transform.  The loops are branch-free (lane
+ * selects are bit masks) so that the compiler vectorises them.  For the normal
+ * quantile the central branch runs on every lane; the lanes in the tails
+ * (about 15 %) are packed into a short array, run the tail branch there, and
+ * go back to their places, so each lane sees exactly the operations of its
+ * reference branch.  The loops are compiled three times (x86-64 baseline,
+ * AVX2, AVX-512) and the best one the CPU supports is picked at import.  The
+ * output is split into chunks of CHUNK elements handed out to threads through
+ * an atomic counter; since every value depends only on its flat index, the
+ * result does not depend on the number of threads.
+ *
+ * No numpy C API: buffers come through the buffer protocol.
+ */
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+/* No contraction of a * b + c into a fused multiply-add, whatever the build
+   flags say (setup.py also passes -ffp-contract=off): it would change bits. */
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+
+#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD != 0
+#error "the kernel needs float arithmetic without excess precision (FLT_EVAL_METHOD == 0)"
+#endif
+
+#if defined(_WIN32)
+#define WI_THREADS 0
+#else
+#include <pthread.h>
+#define WI_THREADS 1
+#endif
+
+#if defined(__GNUC__) && !defined(__clang__)
+/* The lane buffers are filled by one loop and read by the next over the same
+   count; GCC cannot see that through the function pointers and warns. */
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+#if defined(__GNUC__)
+#define WI_INLINE static inline __attribute__((always_inline))
+#define WI_RESTRICT __restrict__
+#else
+#define WI_INLINE static __inline
+#define WI_RESTRICT
+#endif
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(WI_NO_MULTIVERSION)
+#define WI_MULTIVERSION 1
+#include <immintrin.h>
+#define WI_ATTR_AVX2 __attribute__((target("avx2,f16c,popcnt")))
+#define WI_ATTR_AVX512 \
+    __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,f16c,popcnt,prefer-vector-width=512")))
+#else
+#define WI_MULTIVERSION 0
+#endif
+
+#if defined(__GNUC__)
+#define WI_ATOMIC_FETCH_ADD(p, v) __atomic_fetch_add((p), (v), __ATOMIC_RELAXED)
+#else
+#define WI_ATOMIC_FETCH_ADD(p, v) wi_fetch_add_plain((p), (v))
+static uint64_t wi_fetch_add_plain(uint64_t *p, uint64_t v) {
+    uint64_t old = *p;
+    *p = old + v;
+    return old;
+}
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Constants (each double constant is rounded to float32 once, as numpy's    */
+/* ftype(c) does).                                                            */
+
+enum { K_UNIFORM = 0, K_NORMAL = 1, K_TRUNCATED = 2 };
+enum { D_F32 = 0, D_F64 = 1, D_F16 = 2, D_BF16 = 3 };
+enum { ISA_DEFAULT = 0, ISA_AVX2 = 1, ISA_AVX512 = 2, ISA_COUNT = 3 };
+
+#define BL 512              /* lanes per block */
+#define CHUNK (1u << 16)    /* elements per unit of thread work */
+#define MAXD 64             /* outer dimensions of a region */
+#define KS_PARITY 0x1BD11BDAu
+
+#define TRUNC_MASS 0.95449973610364158
+#define SQRT_HALF 0.70710678118654752440
+
+/* PPND7 (float32) */
+#define A7_0 ((float)3.3871327179)
+#define A7_1 ((float)50.434271938)
+#define A7_2 ((float)159.29113202)
+#define A7_3 ((float)59.109374720)
+#define B7_0 ((float)1.0)
+#define B7_1 ((float)17.895169469)
+#define B7_2 ((float)78.757757664)
+#define B7_3 ((float)67.187563600)
+#define C7_0 ((float)1.4234372777)
+#define C7_1 ((float)2.7568153900)
+#define C7_2 ((float)1.3067284816)
+#define C7_3 ((float)0.17023821103)
+#define D7_0 ((float)1.0)
+#define D7_1 ((float)0.73700164250)
+#define D7_2 ((float)0.12021132975)
+#define E7_0 ((float)6.6579051150)
+#define E7_1 ((float)3.0812263860)
+#define E7_2 ((float)0.42868294337)
+#define E7_3 ((float)0.017337203997)
+#define F7_0 ((float)1.0)
+#define F7_1 ((float)0.24197894225)
+#define F7_2 ((float)0.012258202635)
+
+/* PPND16 (float64) */
+static const double A16[8] = {
+    3.3871328727963666080e0, 1.3314166789178437745e2, 1.9715909503065514427e3,
+    1.3731693765509461125e4, 4.5921953931549871457e4, 6.7265770927008700853e4,
+    3.3430575583588128105e4, 2.5090809287301226727e3};
+static const double B16[8] = {
+    1.0, 4.2313330701600911252e1, 6.8718700749205790830e2, 5.3941960214247511077e3,
+    2.1213794301586595867e4, 3.9307895800092710610e4, 2.8729085735721942674e4,
+    5.2264952788528545610e3};
+static const double C16[8] = {
+    1.42343711074968357734e0, 4.63033784615654529590e0, 5.76949722146069140550e0,
+    3.64784832476320460504e0, 1.27045825245236838258e0, 2.41780725177450611770e-1,
+    2.27238449892691845833e-2, 7.74545014278341407640e-4};
+static const double D16[8] = {
+    1.0, 2.05319162663775882187e0, 1.67638483018380384940e0, 6.89767334985100004550e-1,
+    1.48103976427480074590e-1, 1.51986665636164571966e-2, 5.47593808499534494600e-4,
+    1.05075007164441684324e-9};
+static const double E16[8] = {
+    6.65790464350110377720e0, 5.46378491116411436990e0, 1.78482653991729133580e0,
+    2.96560571828504891230e-1, 2.65321895265761230930e-2, 1.24266094738807843860e-3,
+    2.71155556874348757815e-5, 2.01033439929228813265e-7};
+static const double F16[8] = {
+    1.0, 5.99832206555887937690e-1, 1.36929880922735805310e-1, 1.48753612908506148525e-2,
+    7.86869131145613259100e-4, 1.84631831751005468180e-5, 1.42151175831644588870e-7,
+    2.04426310338993978564e-15};
+
+/* ln 2 split: e * hi is exact. */
+#define LN2_HI_F ((float)6.93145751953125e-01)
+#define LN2_LO_F ((float)1.428606765330187045e-06)
+#define LN2_HI_D 6.93147180369123816490e-01
+#define LN2_LO_D 1.90821492927058770002e-10
+
+/* ------------------------------------------------------------------------ */
+/* Bit casts                                                                 */
+
+WI_INLINE uint32_t f2u(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return u;
+}
+WI_INLINE float u2f(uint32_t u) {
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+WI_INLINE uint64_t d2u(double d) {
+    uint64_t u;
+    memcpy(&u, &d, 8);
+    return u;
+}
+WI_INLINE double u2d(uint64_t u) {
+    double d;
+    memcpy(&d, &u, 8);
+    return d;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Threefry-2x32-20 over arrays of counters, in place.                       */
+
+#define ROTL32(x, r) (((x) << (r)) | ((x) >> (32 - (r))))
+#define TF_ROUND(r) \
+    a += b;         \
+    b = ROTL32(b, r) ^ a;
+#define TF_FOUR_A TF_ROUND(13) TF_ROUND(15) TF_ROUND(26) TF_ROUND(6)
+#define TF_FOUR_B TF_ROUND(17) TF_ROUND(29) TF_ROUND(16) TF_ROUND(24)
+
+WI_INLINE void threefry_lanes(uint32_t *WI_RESTRICT x0, uint32_t *WI_RESTRICT x1, int n,
+                              uint32_t k0, uint32_t k1) {
+    const uint32_t k2 = k0 ^ k1 ^ KS_PARITY;
+    for (int j = 0; j < n; j++) {
+        uint32_t a = x0[j] + k0;
+        uint32_t b = x1[j] + k1;
+        TF_FOUR_A a += k1; b += k2 + 1u;
+        TF_FOUR_B a += k2; b += k0 + 2u;
+        TF_FOUR_A a += k0; b += k1 + 3u;
+        TF_FOUR_B a += k1; b += k2 + 4u;
+        TF_FOUR_A a += k2; b += k0 + 5u;
+        x0[j] = a;
+        x1[j] = b;
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* float32 -> float16 / bfloat16, round to nearest even, integer only.       */
+
+WI_INLINE uint32_t selu(uint32_t mask, uint32_t a, uint32_t b) {
+    return (a & mask) | (b & ~mask);
+}
+
+WI_INLINE uint16_t to_f16(float f) {
+    const uint32_t u = f2u(f);
+    const uint32_t sign = (u >> 16) & 0x8000u;
+    const uint32_t a = u & 0x7FFFFFFFu;
+    /* normal half range: rebias the exponent by 127 - 15 and round at bit 13;
+       beyond the largest half, infinity */
+    uint32_t rn = (a - 0x38000000u + 0x0FFFu + ((a >> 13) & 1u)) >> 13;
+    rn = selu(0u - (uint32_t)(rn > 0x7C00u), 0x7C00u, rn);
+    /* subnormal half: k = round(x * 2**24), a variable shift of the mantissa */
+    const uint32_t e = a >> 23;
+    uint32_t sh = selu(0u - (uint32_t)(e < 113u), 126u - e, 14u); /* 14 .. 126 */
+    sh = selu(0u - (uint32_t)(sh > 31u), 31u, sh);
+    const uint32_t mant = (a & 0x007FFFFFu) | 0x00800000u;
+    const uint32_t rs = (mant + ((1u << (sh - 1u)) - 1u) + ((mant >> sh) & 1u)) >> sh;
+    /* inf and nan (numpy keeps the top payload bits, never a zero payload) */
+    uint32_t rnan = 0x7C00u | ((a >> 13) & 0x03FFu);
+    rnan = selu(0u - (uint32_t)(a > 0x7F800000u), rnan | (uint32_t)(rnan == 0x7C00u), 0x7C00u);
+    uint32_t r = selu(0u - (uint32_t)(a >= 0x38800000u), rn, rs);
+    r = selu(0u - (uint32_t)(a >= 0x7F800000u), rnan, r);
+    return (uint16_t)(r | sign);
+}
+
+WI_INLINE uint16_t to_bf16(float f) {
+    const uint32_t u = f2u(f);
+    const uint32_t rounded = (u + 0x7FFFu + ((u >> 16) & 1u)) >> 16;
+    const uint32_t qnan = ((u >> 16) & 0x8000u) | 0x7FC0u;
+    return (uint16_t)selu(0u - (uint32_t)((u & 0x7FFFFFFFu) > 0x7F800000u), qnan, rounded);
+}
+
+/* ------------------------------------------------------------------------ */
+/* float32 transforms                                                        */
+
+/* -log(x) for 0 < x <= 1, x normal (reference: _special.log_neg, float32). */
+WI_INLINE float log_neg_f32(float x) {
+    const uint32_t u = f2u(x);
+    const uint32_t mbits = (u & 0x007FFFFFu) | 0x3F000000u; /* frexp mantissa in [0.5, 1) */
+    const int32_t small = u2f(mbits) < (float)SQRT_HALF;
+    /* m * 2 (exact) by incrementing the exponent field, which cannot trap */
+    const float m = u2f(mbits + ((uint32_t)small << 23));
+    const int32_t e = (int32_t)(u >> 23) - 126 - small;
+    const float f = m - 1.0f;
+    const float s = f / (f + 2.0f);
+    const float s2 = s * s;
+    float p = (float)(1.0 / 11.0);
+    p = p * s2;
+    p = p + (float)(1.0 / 9.0);
+    p = p * s2;
+    p = p + (float)(1.0 / 7.0);
+    p = p * s2;
+    p = p + (float)(1.0 / 5.0);
+    p = p * s2;
+    p = p + (float)(1.0 / 3.0);
+    const float two_s = s + s;
+    const float log_m = two_s + two_s * (s2 * p);
+    const float ef = (float)e;
+    return -(ef * LN2_HI_F + (ef * LN2_LO_F + log_m));
+}
+
+/* Lane selects with bit masks (all ones or zero): the compiler keeps them as
+   data flow, never as branches, so the loops stay vectorisable. */
+WI_INLINE float self(uint32_t mask, float a, float b) {
+    return u2f((f2u(a) & mask) | (f2u(b) & ~mask));
+}
+WI_INLINE double seld(uint64_t mask, double a, double b) {
+    return u2d((d2u(a) & mask) | (d2u(b) & ~mask));
+}
+
+/* The same computation split for the compacted pipeline (see normal_block_f32). */
+WI_INLINE float q_of_word_f32(uint32_t w, int truncated) {
+    const int32_t m = (int32_t)(w >> 8);
+    float q = (float)(m * 2 - 16777215) * 0x1p-25f; /* exact */
+    if (truncated) q = q * (float)TRUNC_MASS;
+    return q;
+}
+
+WI_INLINE float central_f32(float q) {
+    const float rc = (float)0.180625 - q * q;
+    float na = A7_3;
+    na = na * rc; na = na + A7_2;
+    na = na * rc; na = na + A7_1;
+    na = na * rc; na = na + A7_0;
+    float nb = B7_3;
+    nb = nb * rc; nb = nb + B7_2;
+    nb = nb * rc; nb = nb + B7_1;
+    nb = nb * rc; nb = nb + B7_0;
+    return (q * na) / nb;
+}
+
+WI_INLINE float tail_f32(float q, int full, uint32_t *far) {
+    const float r = sqrtf(log_neg_f32(0.5f - fabsf(q)));
+    const uint32_t near = full ? 0u - (uint32_t)(r <= 5.0f) : 0xFFFFFFFFu;
+    *far |= (uint32_t)(r > 5.0f);
+    const float x = r - self(near, (float)1.6, 5.0f);
+    float nt = self(near, C7_3, E7_3);
+    nt = nt * x; nt = nt + self(near, C7_2, E7_2);
+    nt = nt * x; nt = nt + self(near, C7_1, E7_1);
+    nt = nt * x; nt = nt + self(near, C7_0, E7_0);
+    float dt = self(near, D7_2, F7_2);
+    dt = dt * x; dt = dt + self(near, D7_1, F7_1);
+    dt = dt * x; dt = dt + self(near, D7_0, F7_0);
+    const float z = nt / dt;
+    return u2f(f2u(z) ^ (f2u(q) & 0x80000000u)); /* np.where(q < 0, -z, z) */
+}
+
+WI_INLINE float finish_f32(float z, int truncated, float mean, float std) {
+    if (truncated) {
+        z = z < -2.0f ? -2.0f : z;
+        z = z > 2.0f ? 2.0f : z;
+    }
+    z = z * std;
+    z = z + mean;
+    return z;
+}
+
+WI_INLINE float uniform_word_f32(uint32_t w, float low, float width, float below_high) {
+    float u = (float)(int32_t)(w >> 8) * 0x1p-24f; /* exact */
+    u = u * width;
+    u = u + low;
+    /* np.minimum(out, below_high): done before the narrowing cast, which is
+       equivalent since rounding is monotone and below_high is representable */
+    return u > below_high ? below_high : u;
+}
+
+/* ------------------------------------------------------------------------ */
+/* float64 transforms                                                        */
+
+WI_INLINE double log_neg_f64(double x) {
+    const uint64_t u = d2u(x);
+    const uint64_t mbits = (u & 0x000FFFFFFFFFFFFFull) | 0x3FE0000000000000ull;
+    const int small = u2d(mbits) < SQRT_HALF;
+    const double m = u2d(mbits + ((uint64_t)small << 52)); /* m * 2, exact */
+    /* e = biased exponent - 1022 - small, converted exactly via 2**52 */
+    const uint64_t ebits = (u >> 52) - (uint64_t)small;
+    const double ef = u2d(0x4330000000000000ull | ebits) - (0x1p52 + 1022.0);
+    const double f = m - 1.0;
+    const double s = f / (f + 2.0);
+    const double s2 = s * s;
+    double p = 1.0 / 21.0;
+    p = p * s2; p = p + 1.0 / 19.0;
+    p = p * s2; p = p + 1.0 / 17.0;
+    p = p * s2; p = p + 1.0 / 15.0;
+    p = p * s2; p = p + 1.0 / 13.0;
+    p = p * s2; p = p + 1.0 / 11.0;
+    p = p * s2; p = p + 1.0 / 9.0;
+    p = p * s2; p = p + 1.0 / 7.0;
+    p = p * s2; p = p + 1.0 / 5.0;
+    p = p * s2; p = p + 1.0 / 3.0;
+    const double two_s = s + s;
+    const double log_m = two_s + two_s * (s2 * p);
+    return -(ef * LN2_HI_D + (ef * LN2_LO_D + log_m));
+}
+
+WI_INLINE double horner8(const double *c, double x) {
+    double acc = c[7];
+    for (int k = 6; k >= 0; k--) {
+        acc = acc * x;
+        acc = acc + c[k];
+    }
+    return acc;
+}
+
+WI_INLINE double horner8_sel(uint64_t first, const double *c, const double *e, double x) {
+    double acc = seld(first, c[7], e[7]);
+    for (int k = 6; k >= 0; k--) {
+        acc = acc * x;
+        acc = acc + seld(first, c[k], e[k]);
+    }
+    return acc;
+}
+
+WI_INLINE double q_of_words_f64(uint32_t x0, uint32_t x1, int truncated) {
+    const uint64_t m = ((uint64_t)x0 << 20) | (uint64_t)(x1 >> 12); /* 52 bits */
+    double q = u2d(0x4330000000000000ull | m) - (0x1p52 + 0x1p51);
+    q = (q + 0.5) * 0x1p-52;
+    if (truncated) q = q * TRUNC_MASS;
+    return q;
+}
+
+WI_INLINE double central_f64(double q) {
+    const double rc = 0.180625 - q * q;
+    return (q * horner8(A16, rc)) / horner8(B16, rc);
+}
+
+WI_INLINE double tail_f64(double q, int full, uint32_t *far) {
+    const double r = sqrt(log_neg_f64(0.5 - fabs(q)));
+    const uint64_t near = full ? 0ull - (uint64_t)(r <= 5.0) : ~0ull;
+    *far |= (uint32_t)(r > 5.0);
+    const double x = r - seld(near, 1.6, 5.0);
+    const double z = horner8_sel(near, C16, E16, x) / horner8_sel(near, D16, F16, x);
+    return u2d(d2u(z) ^ (d2u(q) & 0x8000000000000000ull));
+}
+
+WI_INLINE double finish_f64(double z, int truncated, double mean, double std) {
+    if (truncated) {
+        z = z < -2.0 ? -2.0 : z;
+        z = z > 2.0 ? 2.0 : z;
+    }
+    z = z * std;
+    z = z + mean;
+    return z;
+}
+
+WI_INLINE double uniform_words_f64(uint32_t x0, uint32_t x1, double low, double width,
+                                   double below_high) {
+    /* m53 * 2**-53 with m53 = (x0 << 21) | (x1 >> 11): both parts exact, so is the sum */
+    const double hi = (u2d(0x4330000000000000ull | (uint64_t)x0) - 0x1p52) * 0x1p-32;
+    const double lo = (u2d(0x4330000000000000ull | (uint64_t)(x1 >> 11)) - 0x1p52) * 0x1p-53;
+    double u = hi + lo;
+    u = u * width;
+    u = u + low;
+    return u > below_high ? below_high : u;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Jobs                                                                      */
+
+typedef struct {
+    int kind, dtype, isa;
+    uint32_t k0, k1;
+    char *out;
+    uint64_t total;  /* output elements */
+    uint64_t length; /* run length */
+    uint64_t base;
+    int nouter;
+    uint64_t sizes[MAXD], offsets[MAXD], strides[MAXD];
+    float f0, f1, fbh;
+    double d0, d1, dbh;
+    uint64_t next; /* next chunk to hand out (atomic) */
+    /* test entry point: caller-given words instead of counters */
+    const uint32_t *words;
+} job_t;
+
+typedef struct {
+    uint32_t x0[BL + 2];
+    uint32_t x1[BL + 2];
+    uint32_t w[2 * BL + 4];
+    uint64_t idx[BL];
+} scratch_t;
+
+/* Normal values of a block of lanes, compacted: the central branch (about 85 %
+   of the lanes) runs on every lane; the lanes with |q| > 0.425 are then packed
+   into a short array, the tail branch (log, sqrt, a second division) runs on it
+   alone, and the results go back to their lanes. Each lane gets exactly the
+   operations of the reference branch it belongs to. */
+typedef struct {
+    float q[BL], tq[BL + 16], tz[BL];
+    double qd[BL], tqd[BL + 16], tzd[BL];
+    int32_t ti[BL + 16]; /* the vector compactions store whole vectors: slack */
+} normal_scratch_t;
+
+/* Pack the tail lanes (!(|q| <= 0.425)): their indices to ti, their q to tq;
+   returns how many. Portable versions; the vector ones are defined per ISA. */
+typedef int (*compact32_fn)(const float *, int, int32_t *, float *);
+typedef int (*compact64_fn)(const double *, int, int32_t *, double *);
+
+WI_INLINE int compact32_portable(const float *WI_RESTRICT q, int n, int32_t *WI_RESTRICT ti,
+                                 float *WI_RESTRICT tq) {
+    int k = 0;
+    for (int j = 0; j < n; j++) {
+        ti[k] = j;
+        tq[k] = q[j];
+        k += !(fabsf(q[j]) <= (float)0.425);
+    }
+    return k;
+}
+
+WI_INLINE int compact64_portable(const double *WI_RESTRICT q, int n, int32_t *WI_RESTRICT ti,
+                                 double *WI_RESTRICT tq) {
+    int k = 0;
+    for (int j = 0; j < n; j++) {
+        ti[k] = j;
+        tq[k] = q[j];
+        k += !(fabs(q[j]) <= 0.425);
+    }
+    return k;
+}
+
+WI_INLINE void normal_block_f32(const uint32_t *WI_RESTRICT w, int n, int truncated, float mean,
+                                float std, float *WI_RESTRICT dst, normal_scratch_t *ns,
+                                compact32_fn compact) {
+    for (int j = 0; j < n; j++) {
+        const float q = q_of_word_f32(w[j], truncated);
+        ns->q[j] = q;
+        dst[j] = central_f32(q);
+    }
+    const int k = compact(ns->q, n, ns->ti, ns->tq);
+    uint32_t far = 0;
+    for (int t = 0; t < k; t++) ns->tz[t] = tail_f32(ns->tq[t], 0, &far);
+    if (far)
+        for (int t = 0; t < k; t++) ns->tz[t] = tail_f32(ns->tq[t], 1, &far);
+    for (int t = 0; t < k; t++) dst[ns->ti[t]] = ns->tz[t];
+    for (int j = 0; j < n; j++) dst[j] = finish_f32(dst[j], truncated, mean, std);
+}
+
+WI_INLINE void normal_block_f64(const uint32_t *WI_RESTRICT x0, const uint32_t *WI_RESTRICT x1,
+                                int n, int truncated, double mean, double std,
+                                double *WI_RESTRICT dst, normal_scratch_t *ns,
+                                compact64_fn compact) {
+    for (int j = 0; j < n; j++) {
+        const double q = q_of_words_f64(x0[j], x1[j], truncated);
+        ns->qd[j] = q;
+        dst[j] = central_f64(q);
+    }
+    const int k = compact(ns->qd, n, ns->ti, ns->tqd);
+    uint32_t far = 0;
+    for (int t = 0; t < k; t++) ns->tzd[t] = tail_f64(ns->tqd[t], 0, &far);
+    if (far)
+        for (int t = 0; t < k; t++) ns->tzd[t] = tail_f64(ns->tqd[t], 1, &far);
+    for (int t = 0; t < k; t++) dst[ns->ti[t]] = ns->tzd[t];
+    for (int j = 0; j < n; j++) dst[j] = finish_f64(dst[j], truncated, mean, std);
+}
+
+typedef void (*cvt16_fn)(const float *, uint16_t *, int);
+
+/* float32 -> float16 for a block, portable version (the vector versions use the
+   F16C instruction, which rounds the same way for every input the transforms
+   can produce: all but signalling NaNs). */
+WI_INLINE void cvt16_portable(const float *WI_RESTRICT src, uint16_t *WI_RESTRICT dst, int n) {
+    for (int j = 0; j < n; j++) dst[j] = to_f16(src[j]);
+}
+
+/* Transform n lanes and store them at dst (already offset to the first one).
+   float32 work: words w[0 .. n); float64 work: the pairs (w[j], x1[j]). */
+WI_INLINE void emit_impl(const job_t *jb, const uint32_t *WI_RESTRICT w,
+                         const uint32_t *WI_RESTRICT x1, int n, char *dst, cvt16_fn cvt16,
+                         compact32_fn c32, compact64_fn c64) {
+    normal_scratch_t ns;
+    float tmp[BL];
+    const float f0 = jb->f0, f1 = jb->f1, fbh = jb->fbh;
+    const double d0 = jb->d0, d1 = jb->d1, dbh = jb->dbh;
+    const int truncated = jb->kind == K_TRUNCATED;
+    /* float32 work goes straight to a float32 output, else through tmp */
+    float *WI_RESTRICT vf = jb->dtype == D_F32 ? (float *)dst : tmp;
+    double *WI_RESTRICT od = (double *)dst;
+    uint16_t *WI_RESTRICT oh = (uint16_t *)dst;
+    if (jb->dtype == D_F64) {
+        if (jb->kind == K_UNIFORM)
+            for (int j = 0; j < n; j++) od[j] = uniform_words_f64(w[j], x1[j], d0, d1, dbh);
+        else if (truncated)
+            normal_block_f64(w, x1, n, 1, d0, d1, od, &ns, c64);
+        else
+            normal_block_f64(w, x1, n, 0, d0, d1, od, &ns, c64);
+        return;
+    }
+    if (jb->kind == K_UNIFORM)
+        for (int j = 0; j < n; j++) vf[j] = uniform_word_f32(w[j], f0, f1, fbh);
+    else if (truncated)
+        normal_block_f32(w, n, 1, f0, f1, vf, &ns, c32);
+    else
+        normal_block_f32(w, n, 0, f0, f1, vf, &ns, c32);
+    /* narrowing casts in their own loops (fused ones spill registers) */
+    if (jb->dtype == D_F16) cvt16(tmp, oh, n);
+    if (jb->dtype == D_BF16)
+        for (int j = 0; j < n; j++) oh[j] = to_bf16(tmp[j]);
+}
+
+typedef void (*emit_fn)(const job_t *, const uint32_t *, const uint32_t *, int, char *);
+typedef void (*threefry_fn)(uint32_t *, uint32_t *, int, uint32_t, uint32_t);
+
+WI_INLINE size_t itemsize_of(int dtype) {
+    return dtype == D_F64 ? 8 : (dtype == D_F32 ? 4 : 2);
+}
+
+/* Consecutive flat indices i .. i + n - 1 to out position pos. */
+WI_INLINE void gen_contig(const job_t *jb, scratch_t *s, uint64_t i, uint64_t n, uint64_t pos,
+                          threefry_fn tf, emit_fn em) {
+    const size_t isz = itemsize_of(jb->dtype);
+    const int wide = jb->dtype == D_F64;
+    while (n > 0) {
+        int cnt = n > BL ? BL : (int)n;
+        if (wide) {
+            /* keep the high counter word constant within a block */
+            const uint64_t room = 0x100000000ull - (i & 0xFFFFFFFFull);
+            if ((uint64_t)cnt > room) cnt = (int)room;
+            const uint32_t lo = (uint32_t)i, hi = (uint32_t)(i >> 32);
+            for (int k = 0; k < cnt; k++) {
+                s->x0[k] = lo + (uint32_t)k;
+                s->x1[k] = hi;
+            }
+            tf(s->x0, s->x1, cnt, jb->k0, jb->k1);
+            em(jb, s->x0, s->x1, cnt, jb->out + pos * isz);
+        } else {
+            const uint64_t b0 = i >> 1;
+            const uint64_t room = 0x100000000ull - (b0 & 0xFFFFFFFFull);
+            const int off = (int)(i & 1u);
+            if ((uint64_t)cnt + (uint64_t)off > 2 * room) cnt = (int)(2 * room - (uint64_t)off);
+            const int nb = (int)(((i + (uint64_t)cnt - 1) >> 1) - b0) + 1;
+            const uint32_t lo = (uint32_t)b0, hi = (uint32_t)(b0 >> 32);
+            for (int k = 0; k < nb; k++) {
+                s->x0[k] = lo + (uint32_t)k;
+                s->x1[k] = hi;
+            }
+            tf(s->x0, s->x1, nb, jb->k0, jb->k1);
+            for (int k = 0; k < nb; k++) {
+                s->w[2 * k] = s->x0[k];
+                s->w[2 * k + 1] = s->x1[k];
+            }
+            em(jb, s->w + off, NULL, cnt, jb->out + pos * isz);
+        }
+        i += (uint64_t)cnt;
+        pos += (uint64_t)cnt;
+        n -= (uint64_t)cnt;
+    }
+}
+
+/* Arbitrary flat indices s->idx[0 .. n) to out position pos. */
+WI_INLINE void gen_gather(const job_t *jb, scratch_t *s, int n, uint64_t pos, threefry_fn tf,
+                          emit_fn em) {
+    const size_t isz = itemsize_of(jb->dtype);
+    if (jb->dtype == D_F64) {
+        for (int k = 0; k < n; k++) {
+            s->x0[k] = (uint32_t)s->idx[k];
+            s->x1[k] = (uint32_t)(s->idx[k] >> 32);
+        }
+        tf(s->x0, s->x1, n, jb->k0, jb->k1);
+        em(jb, s->x0, s->x1, n, jb->out + pos * isz);
+    } else {
+        for (int k = 0; k < n; k++) {
+            const uint64_t b = s->idx[k] >> 1;
+            s->x0[k] = (uint32_t)b;
+            s->x1[k] = (uint32_t)(b >> 32);
+        }
+        tf(s->x0, s->x1, n, jb->k0, jb->k1);
+        for (int k = 0; k < n; k++) s->w[k] = (s->idx[k] & 1u) ? s->x1[k] : s->x0[k];
+        em(jb, s->w, NULL, n, jb->out + pos * isz);
+    }
+}
+
+/* Runs shorter than this are generated through index gathers. */
+#define GATHER_BELOW 64
+
+/* Output positions [p, pend). */
+WI_INLINE void work_range_impl(const job_t *jb, uint64_t p, uint64_t pend, threefry_fn tf,
+                               emit_fn em) {
+    scratch_t s;
+    const uint64_t L = jb->length;
+    const int nd = jb->nouter;
+    uint64_t coords[MAXD];
+    uint64_t r = p / L, off = p % L;
+    uint64_t start = jb->base;
+    for (int d = nd - 1; d >= 0; d--) {
+        coords[d] = r % jb->sizes[d];
+        r /= jb->sizes[d];
+        start += (coords[d] + jb->offsets[d]) * jb->strides[d];
+    }
+#define NEXT_RUN()                                              \
+    do {                                                        \
+        for (int d = nd - 1; d >= 0; d--) {                     \
+            start += jb->strides[d];                            \
+            if (++coords[d] < jb->sizes[d]) break;              \
+            start -= jb->sizes[d] * jb->strides[d];             \
+            coords[d] = 0;                                      \
+        }                                                       \
+    } while (0)
+    if (L >= GATHER_BELOW) {
+        while (p < pend) {
+            uint64_t seg = L - off;
+            if (seg > pend - p) seg = pend - p;
+            gen_contig(jb, &s, start + off, seg, p, tf, em);
+            p += seg;
+            off += seg;
+            if (off == L) {
+                off = 0;
+                NEXT_RUN();
+            }
+        }
+    } else {
+        uint64_t out0 = p;
+        int k = 0;
+        while (p < pend) {
+            s.idx[k++] = start + off;
+            p++;
+            if (++off == L) {
+                off = 0;
+                NEXT_RUN();
+            }
+            if (k == BL || p == pend) {
+                gen_gather(jb, &s, k, out0, tf, em);
+                out0 = p;
+                k = 0;
+            }
+        }
+    }
+#undef NEXT_RUN
+}
+
+/* Test entry point: positions [p, pend) of caller-given words. */
+WI_INLINE void words_range_impl(const job_t *jb, uint64_t p, uint64_t pend, emit_fn em) {
+    scratch_t s;
+    const size_t isz = itemsize_of(jb->dtype);
+    while (p < pend) {
+        const int cnt = pend - p > BL ? BL : (int)(pend - p);
+        if (jb->dtype == D_F64) {
+            for (int k = 0; k < cnt; k++) {
+                s.x0[k] = jb->words[2 * (p + (uint64_t)k)];
+                s.x1[k] = jb->words[2 * (p + (uint64_t)k) + 1];
+            }
+            em(jb, s.x0, s.x1, cnt, jb->out + p * isz);
+        } else {
+            em(jb, jb->words + p, NULL, cnt, jb->out + p * isz);
+        }
+        p += (uint64_t)cnt;
+    }
+}
+
+/* One copy of the loops per instruction set. */
+#define DEFINE_ISA(SUFFIX, ATTR)                                                              \
+    ATTR static void threefry_##SUFFIX(uint32_t *x0, uint32_t *x1, int n, uint32_t k0,        \
+                                       uint32_t k1) {                                         \
+        threefry_lanes(x0, x1, n, k0, k1);                                                     \
+    }                                                                                          \
+    ATTR static void emit_##SUFFIX(const job_t *jb, const uint32_t *w, const uint32_t *x1,    \
+                                   int n, char *dst) {                                        \
+        emit_impl(jb, w, x1, n, dst, cvt16_##SUFFIX, compact32_##SUFFIX, compact64_##SUFFIX);  \
+    }                                                                                          \
+    ATTR static void work_range_##SUFFIX(const job_t *jb, uint64_t p, uint64_t pend) {         \
+        if (jb->words)                                                                         \
+            words_range_impl(jb, p, pend, emit_##SUFFIX);                                      \
+        else                                                                                   \
+            work_range_impl(jb, p, pend, threefry_##SUFFIX, emit_##SUFFIX);                    \
+    }
+
+static void cvt16_default(const float *src, uint16_t *dst, int n) { cvt16_portable(src, dst, n); }
+static int compact32_default(const float *q, int n, int32_t *ti, float *tq) {
+    return compact32_portable(q, n, ti, tq);
+}
+static int compact64_default(const double *q, int n, int32_t *ti, double *tq) {
+    return compact64_portable(q, n, ti, tq);
+}
+DEFINE_ISA(default, )
+#if WI_MULTIVERSION
+WI_ATTR_AVX2 static void cvt16_avx2(const float *src, uint16_t *dst, int n) {
+    int j = 0;
+    for (; j + 8 <= n; j += 8) {
+        const __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(src + j),
+                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        _mm_storeu_si128((__m128i *)(dst + j), h);
+    }
+    for (; j < n; j++) dst[j] = to_f16(src[j]);
+}
+/* AVX2 compaction: a movemask of the tail test picks a permutation that moves
+   the tail lanes to the front; the whole vector is stored, k advances by the
+   number of tail lanes. */
+static int32_t PERM8[256][8];  /* 8 x 32-bit lanes */
+static int32_t PERM4D[16][8];  /* 4 x 64-bit lanes as pairs of 32-bit lanes */
+
+static void init_perms(void) {
+    for (int m = 0; m < 256; m++) {
+        int k = 0;
+        for (int b = 0; b < 8; b++)
+            if (m & (1 << b)) PERM8[m][k++] = b;
+        while (k < 8) PERM8[m][k++] = 0;
+    }
+    for (int m = 0; m < 16; m++) {
+        int k = 0;
+        for (int b = 0; b < 4; b++)
+            if (m & (1 << b)) {
+                PERM4D[m][2 * k] = 2 * b;
+                PERM4D[m][2 * k + 1] = 2 * b + 1;
+                k++;
+            }
+        while (k < 4) {
+            PERM4D[m][2 * k] = 0;
+            PERM4D[m][2 * k + 1] = 1;
+            k++;
+        }
+    }
+}
+
+WI_ATTR_AVX2 static int compact32_avx2(const float *q, int n, int32_t *ti, float *tq) {
+    const __m256 lim = _mm256_set1_ps((float)0.425);
+    const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
+    __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i step = _mm256_set1_epi32(8);
+    int k = 0, j = 0;
+    for (; j + 8 <= n; j += 8) {
+        const __m256 v = _mm256_loadu_ps(q + j);
+        const int m = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_and_ps(v, absmask), lim, _CMP_NLE_UQ));
+        const __m256i perm = _mm256_loadu_si256((const __m256i *)PERM8[m]);
+        _mm256_storeu_ps(tq + k, _mm256_permutevar8x32_ps(v, perm));
+        _mm256_storeu_si256((__m256i *)(ti + k), _mm256_permutevar8x32_epi32(idx, perm));
+        k += __builtin_popcount((unsigned)m);
+        idx = _mm256_add_epi32(idx, step);
+    }
+    for (; j < n; j++) {
+        ti[k] = j;
+        tq[k] = q[j];
+        k += !(fabsf(q[j]) <= (float)0.425);
+    }
+    return k;
+}
+
+WI_ATTR_AVX2 static int compact64_avx2(const double *q, int n, int32_t *ti, double *tq) {
+    const __m256d lim = _mm256_set1_pd(0.425);
+    const __m256d absmask = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7FFFFFFFFFFFFFFFll));
+    __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 0, 0, 0, 0);
+    const __m256i step = _mm256_setr_epi32(4, 4, 4, 4, 0, 0, 0, 0);
+    int k = 0, j = 0;
+    for (; j + 4 <= n; j += 4) {
+        const __m256d v = _mm256_loadu_pd(q + j);
+        const int m = _mm256_movemask_pd(_mm256_cmp_pd(_mm256_and_pd(v, absmask), lim, _CMP_NLE_UQ));
+        const __m256i pd = _mm256_loadu_si256((const __m256i *)PERM4D[m]);
+        const __m256i pi = _mm256_loadu_si256((const __m256i *)PERM8[m]);
+        _mm256_storeu_pd(tq + k, _mm256_castps_pd(_mm256_permutevar8x32_ps(_mm256_castpd_ps(v), pd)));
+        _mm_storeu_si128((__m128i *)(ti + k),
+                         _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(idx, pi)));
+        k += __builtin_popcount((unsigned)m);
+        idx = _mm256_add_epi32(idx, step);
+    }
+    for (; j < n; j++) {
+        ti[k] = j;
+        tq[k] = q[j];
+        k += !(fabs(q[j]) <= 0.425);
+    }
+    return k;
+}
+
+/* AVX-512 compaction: compress into a register, store the whole vector. */
+WI_ATTR_AVX512 static int compact32_avx512(const float *q, int n, int32_t *ti, float *tq) {
+    const __m512 lim = _mm512_set1_ps((float)0.425);
+    const __m512 absmask = _mm512_castsi512_ps(_mm512_set1_epi32(0x7FFFFFFF));
+    __m512i idx = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512i step = _mm512_set1_epi32(16);
+    int k = 0, j = 0;
+    for (; j + 16 <= n; j += 16) {
+        const __m512 v = _mm512_loadu_ps(q + j);
+        const __mmask16 m = _mm512_cmp_ps_mask(_mm512_and_ps(v, absmask), lim, _CMP_NLE_UQ);
+        _mm512_storeu_ps(tq + k, _mm512_maskz_compress_ps(m, v));
+        _mm512_storeu_si512((void *)(ti + k), _mm512_maskz_compress_epi32(m, idx));
+        k += __builtin_popcount((unsigned)m);
+        idx = _mm512_add_epi32(idx, step);
+    }
+    for (; j < n; j++) {
+        ti[k] = j;
+        tq[k] = q[j];
+        k += !(fabsf(q[j]) <= (float)0.425);
+    }
+    return k;
+}
+
+WI_ATTR_AVX512 static int compact64_avx512(const double *q, int n, int32_t *ti, double *tq) {
+    const __m512d lim = _mm512_set1_pd(0.425);
+    const __m512d absmask = _mm512_castsi512_pd(_mm512_set1_epi64(0x7FFFFFFFFFFFFFFFll));
+    __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i step = _mm256_set1_epi32(8);
+    int k = 0, j = 0;
+    for (; j + 8 <= n; j += 8) {
+        const __m512d v = _mm512_loadu_pd(q + j);
+        const __mmask8 m = _mm512_cmp_pd_mask(_mm512_and_pd(v, absmask), lim, _CMP_NLE_UQ);
+        _mm512_storeu_pd(tq + k, _mm512_maskz_compress_pd(m, v));
+        _mm256_storeu_si256((__m256i *)(ti + k), _mm256_maskz_compress_epi32(m, idx));
+        k += __builtin_popcount((unsigned)m);
+        idx = _mm256_add_epi32(idx, step);
+    }
+    for (; j < n; j++) {
+        ti[k] = j;
+        tq[k] = q[j];
+        k += !(fabs(q[j]) <= 0.425);
+    }
+    return k;
+}
+
+WI_ATTR_AVX512 static void cvt16_avx512(const float *src, uint16_t *dst, int n) {
+    int j = 0;
+    for (; j + 16 <= n; j += 16) {
+        const __m256i h = _mm512_cvtps_ph(_mm512_loadu_ps(src + j),
+                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        _mm256_storeu_si256((__m256i *)(dst + j), h);
+    }
+    for (; j < n; j++) dst[j] = to_f16(src[j]);
+}
+DEFINE_ISA(avx2, WI_ATTR_AVX2)
+DEFINE_ISA(avx512, WI_ATTR_AVX512)
+#endif
+
+typedef void (*range_fn)(const job_t *, uint64_t, uint64_t);
+static range_fn RANGE_FNS[ISA_COUNT];
+static threefry_fn THREEFRY_FNS[ISA_COUNT];
+static const char *ISA_NAMES[ISA_COUNT] = {"default", "avx2", "avx512"};
+static int isa_supported[ISA_COUNT];
+static int best_isa = ISA_DEFAULT;
+
+static void init_isas(void) {
+    RANGE_FNS[ISA_DEFAULT] = work_range_default;
+    THREEFRY_FNS[ISA_DEFAULT] = threefry_default;
+    isa_supported[ISA_DEFAULT] = 1;
+#if WI_MULTIVERSION
+    RANGE_FNS[ISA_AVX2] = work_range_avx2;
+    THREEFRY_FNS[ISA_AVX2] = threefry_avx2;
+    RANGE_FNS[ISA_AVX512] = work_range_avx512;
+    THREEFRY_FNS[ISA_AVX512] = threefry_avx512;
+    __builtin_cpu_init();
+    init_perms();
+    const int f16c = __builtin_cpu_supports("f16c") && __builtin_cpu_supports("popcnt");
+    isa_supported[ISA_AVX2] = (__builtin_cpu_supports("avx2") && f16c) ? 1 : 0;
+    isa_supported[ISA_AVX512] =
+        (f16c && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+         __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq"))
+            ? 1
+            : 0;
+#endif
+    for (int i = 0; i < ISA_COUNT; i++)
+        if (isa_supported[i]) best_isa = i;
+}
+
+static void run_chunks(job_t *jb) {
+    const range_fn fn = RANGE_FNS[jb->isa];
+    for (;;) {
+        const uint64_t p = WI_ATOMIC_FETCH_ADD(&jb->next, (uint64_t)CHUNK);
+        if (p >= jb->total) break;
+        const uint64_t e = jb->total - p > CHUNK ? p + CHUNK : jb->total;
+        fn(jb, p, e);
+    }
+}
+
+#if WI_THREADS
+static void *thread_main(void *arg) {
+    run_chunks((job_t *)arg);
+    return NULL;
+}
+#endif
+
+/* Runs the job on `threads` threads (the calling one included), GIL released. */
+static void run_job(job_t *jb, int threads) {
+    const uint64_t chunks = (jb->total + CHUNK - 1) / CHUNK;
+    if (threads < 1) threads = 1;
+    if ((uint64_t)threads > chunks) threads = (int)chunks;
+    jb->next = 0;
+    Py_BEGIN_ALLOW_THREADS
+#if WI_THREADS
+    if (threads > 1) {
+        pthread_t tids[256];
+        int started = 0;
+        if (threads > 256) threads = 256;
+        for (int t = 1; t < threads; t++) {
+            if (pthread_create(&tids[started], NULL, thread_main, jb) == 0) started++;
+        }
+        run_chunks(jb);
+        for (int t = 0; t < started; t++) pthread_join(tids[t], NULL);
+    } else {
+        run_chunks(jb);
+    }
+#else
+    run_chunks(jb);
+#endif
+    Py_END_ALLOW_THREADS
+}
+
+/* ------------------------------------------------------------------------ */
+/* Python interface                                                          */
+
+static int parse_isa(int isa) {
+    if (isa < 0) return best_isa;
+    if (isa >= ISA_COUNT || !isa_supported[isa]) {
+        PyErr_Format(PyExc_ValueError, "instruction set %d is not supported here", isa);
+        return -1;
+    }
+    return isa;
+}
+
+static int check_kind_dtype(int kind, int dtype) {
+    if (kind < K_UNIFORM || kind > K_TRUNCATED || dtype < D_F32 || dtype > D_BF16) {
+        PyErr_SetString(PyExc_ValueError, "unknown kind or dtype code");
+        return -1;
+    }
+    return 0;
+}
+
+static void set_params(job_t *jb, double p0, double p1, double bh) {
+    jb->d0 = p0;
+    jb->d1 = p1;
+    jb->dbh = bh;
+    jb->f0 = (float)p0;
+    jb->f1 = (float)p1;
+    jb->fbh = (float)bh;
+}
+
+static int parse_u64_tuple(PyObject *seq, uint64_t *dst, Py_ssize_t n, const char *what) {
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PyTuple_GET_ITEM(seq, i);
+        unsigned long long v = PyLong_AsUnsignedLongLong(item);
+        if (v == (unsigned long long)-1 && PyErr_Occurred()) {
+            PyErr_Format(PyExc_ValueError, "%s must be non-negative ints below 2**64", what);
+            return -1;
+        }
+        dst[i] = (uint64_t)v;
+    }
+    return 0;
+}
+
+PyDoc_STRVAR(fill_doc,
+             "fill(kind, dtype, k0, k1, out, length, base, sizes, offsets, strides, p0, p1, bh, "
+             "threads, isa)\n\n"
+             "Fill the writable contiguous buffer ``out`` with the values of the runs of a region:\n"
+             "run r (r = 0 .. len(out) // length - 1) covers the flat indices start(r) .. start(r) "
+             "+ length - 1,\nwhere start(r) = base + sum((c_d + offsets[d]) * strides[d]) and c is "
+             "r in the mixed radix `sizes`.\nkind: 0 uniform, 1 normal, 2 truncated normal; dtype: "
+             "0 float32, 1 float64, 2 float16, 3 bfloat16.\n(p0, p1) = (low, width) or (mean, std) "
+             "in the work precision; bh = largest output value below high (uniform).\n"
+             "isa: -1 best, else an index of isas().");
+
+static PyObject *py_fill(PyObject *self, PyObject *args) {
+    (void)self;
+    int kind, dtype, threads, isa;
+    unsigned int k0, k1;
+    Py_buffer view;
+    unsigned long long length, base;
+    PyObject *sizes, *offsets, *strides;
+    double p0, p1, bh;
+    if (!PyArg_ParseTuple(args, "iiIIw*KKO!O!O!dddii", &kind, &dtype, &k0, &k1, &view, &length,
+                          &base, &PyTuple_Type, &sizes, &PyTuple_Type, &offsets, &PyTuple_Type,
+                          &strides, &p0, &p1, &bh, &threads, &isa))
+        return NULL;
+    job_t *jb = NULL;
+    if (check_kind_dtype(kind, dtype) < 0) goto fail;
+    const Py_ssize_t nd = PyTuple_GET_SIZE(sizes);
+    if (nd > MAXD || PyTuple_GET_SIZE(offsets) != nd || PyTuple_GET_SIZE(strides) != nd) {
+        PyErr_SetString(PyExc_ValueError, "sizes, offsets and strides: same length, at most 64");
+        goto fail;
+    }
+    const size_t isz = itemsize_of(dtype);
+    if (view.len % (Py_ssize_t)isz != 0) {
+        PyErr_SetString(PyExc_ValueError, "buffer size is not a multiple of the item size");
+        goto fail;
+    }
+    jb = (job_t *)PyMem_Calloc(1, sizeof(job_t));
+    if (!jb) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    jb->total = (uint64_t)view.len / isz;
+    if (jb->total == 0) {
+        PyMem_Free(jb);
+        PyBuffer_Release(&view);
+        Py_RETURN_NONE;
+    }
+    if (length == 0 || jb->total % length != 0) {
+        PyErr_SetString(PyExc_ValueError, "buffer length is not a multiple of the run length");
+        goto fail;
+    }
+    jb->isa = parse_isa(isa);
+    if (jb->isa < 0) goto fail;
+    jb->nouter = (int)nd;
+    if (parse_u64_tuple(sizes, jb->sizes, nd, "sizes") < 0 ||
+        parse_u64_tuple(offsets, jb->offsets, nd, "offsets") < 0 ||
+        parse_u64_tuple(strides, jb->strides, nd, "strides") < 0)
+        goto fail;
+    {
+        /* the region must hold exactly total / length runs */
+        uint64_t runs = 1;
+        for (Py_ssize_t d = 0; d < nd; d++) {
+            if (jb->sizes[d] == 0) {
+                PyErr_SetString(PyExc_ValueError, "zero size with a non-empty buffer");
+                goto fail;
+            }
+            if (runs > UINT64_MAX / jb->sizes[d]) {
+                PyErr_SetString(PyExc_ValueError, "too many runs");
+                goto fail;
+            }
+            runs *= jb->sizes[d];
+        }
+        if (runs != jb->total / length) {
+            PyErr_SetString(PyExc_ValueError, "buffer length does not match the runs");
+            goto fail;
+        }
+    }
+    jb->kind = kind;
+    jb->dtype = dtype;
+    jb->k0 = k0;
+    jb->k1 = k1;
+    jb->out = (char *)view.buf;
+    jb->length = length;
+    jb->base = base;
+    set_params(jb, p0, p1, bh);
+    run_job(jb, threads);
+    PyMem_Free(jb);
+    PyBuffer_Release(&view);
+    Py_RETURN_NONE;
+fail:
+    PyMem_Free(jb);
+    PyBuffer_Release(&view);
+    return NULL;
+}
+
+PyDoc_STRVAR(transform_doc,
+             "transform(kind, dtype, words, out, p0, p1, bh, threads=1, isa=-1)\n\n"
+             "Test entry point: apply the transform of (kind, dtype) to caller-given words.\n"
+             "words: uint32 buffer, one word per element (float32 work) or two (x0, x1) per "
+             "element (float64).");
+
+static PyObject *py_transform(PyObject *self, PyObject *args) {
+    (void)self;
+    int kind, dtype, threads = 1, isa = -1;
+    Py_buffer words, view;
+    double p0, p1, bh;
+    if (!PyArg_ParseTuple(args, "iiy*w*ddd|ii", &kind, &dtype, &words, &view, &p0, &p1, &bh,
+                          &threads, &isa))
+        return NULL;
+    job_t *jb = NULL;
+    if (check_kind_dtype(kind, dtype) < 0) goto fail;
+    const size_t isz = itemsize_of(dtype);
+    const uint64_t per = dtype == D_F64 ? 2 : 1;
+    if (view.len % (Py_ssize_t)isz != 0 ||
+        (uint64_t)words.len != (uint64_t)view.len / isz * per * 4u) {
+        PyErr_SetString(PyExc_ValueError, "words and out sizes do not match");
+        goto fail;
+    }
+    jb = (job_t *)PyMem_Calloc(1, sizeof(job_t));
+    if (!jb) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    jb->isa = parse_isa(isa);
+    if (jb->isa < 0) goto fail;
+    jb->kind = kind;
+    jb->dtype = dtype;
+    jb->out = (char *)view.buf;
+    jb->total = (uint64_t)view.len / isz;
+    jb->words = (const uint32_t *)words.buf;
+    set_params(jb, p0, p1, bh);
+    if (jb->total) run_job(jb, threads);
+    PyMem_Free(jb);
+    PyBuffer_Release(&words);
+    PyBuffer_Release(&view);
+    Py_RETURN_NONE;
+fail:
+    PyMem_Free(jb);
+    PyBuffer_Release(&words);
+    PyBuffer_Release(&view);
+    return NULL;
+}
+
+PyDoc_STRVAR(threefry_doc,
+             "threefry(k0, k1, x0, x1, isa=-1)\n\n"
+             "Encrypt the counters (x0[i], x1[i]) in place (two writable uint32 buffers).");
+
+static PyObject *py_threefry(PyObject *self, PyObject *args) {
+    (void)self;
+    unsigned int k0, k1;
+    int isa = -1;
+    Py_buffer b0, b1;
+    if (!PyArg_ParseTuple(args, "IIw*w*|i", &k0, &k1, &b0, &b1, &isa)) return NULL;
+    int which = parse_isa(isa);
+    if (which >= 0 && (b0.len != b1.len || b0.len % 4 != 0)) {
+        PyErr_SetString(PyExc_ValueError, "x0 and x1 must be uint32 buffers of one size");
+        which = -1;
+    }
+    if (which >= 0) {
+        uint32_t *x0 = (uint32_t *)b0.buf, *x1 = (uint32_t *)b1.buf;
+        Py_ssize_t n = b0.len / 4;
+        const threefry_fn tf = THREEFRY_FNS[which];
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t i = 0; i < n; i += 4096) {
+            const int cnt = n - i > 4096 ? 4096 : (int)(n - i);
+            tf(x0 + i, x1 + i, cnt, k0, k1);
+        }
+        Py_END_ALLOW_THREADS
+    }
+    PyBuffer_Release(&b0);
+    PyBuffer_Release(&b1);
+    if (which < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *py_isas(PyObject *self, PyObject *noargs) {
+    (void)self;
+    (void)noargs;
+    PyObject *out = PyTuple_New(ISA_COUNT);
+    if (!out) return NULL;
+    for (int i = 0; i < ISA_COUNT; i++) {
+        PyObject *name = isa_supported[i] ? PyUnicode_FromString(ISA_NAMES[i]) : Py_NewRef(Py_None);
+        if (!name) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(out, i, name);
+    }
+    return out;
+}
+
+static PyObject *py_best_isa(PyObject *self, PyObject *noargs) {
+    (void)self;
+    (void)noargs;
+    return PyLong_FromLong(best_isa);
+}
+
+static PyMethodDef methods[] = {
+    {"fill", py_fill, METH_VARARGS, fill_doc},
+    {"transform", py_transform, METH_VARARGS, transform_doc},
+    {"threefry", py_threefry, METH_VARARGS, threefry_doc},
+    {"isas", py_isas, METH_NOARGS,
+     "Names of the compiled instruction sets by index; None where this CPU lacks one."},
+    {"best_isa", py_best_isa, METH_NOARGS, "Index of the instruction set used by default."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_fast",
+    "Compiled sampling kernel of weightinit (bitwise equal to the numpy reference).", -1,
+    methods, NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__fast(void) {
+    init_isas();
+    PyObject *m = PyModule_Create(&module);
+    if (!m) return NULL;
+    if (PyModule_AddIntConstant(m, "CHUNK", CHUNK) < 0 ||
+        PyModule_AddIntConstant(m, "BLOCK", BL) < 0 ||
+        PyModule_AddIntConstant(m, "THREADS", WI_THREADS) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
