@@ -78,7 +78,25 @@ class RandomInitializer(BuiltinInitializer):
         return sample(kind, seed, call, shape, region, dtype, a, b)
 
 
-class RandomNormal(RandomInitializer):
+class _MeanStddev(RandomInitializer):
+    """A (possibly truncated) normal given by ``mean`` and ``stddev``."""
+
+    _kind: ClassVar[str]
+
+    def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: Any = None) -> None:
+        owner = type(self).__name__
+        self.mean = check_real(mean, "mean", owner)
+        self.stddev = check_real(stddev, "stddev", owner, nonnegative=True)
+        super().__init__(seed)
+
+    def _generate(self, shape: Shape, region: Region, dtype: np.dtype[Any], whole: bool) -> NDArray[Any]:
+        return self._draw(self._kind, shape, region, dtype, whole, self.mean, self.stddev)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**self._seed_config(), "mean": self.mean, "stddev": self.stddev}
+
+
+class RandomNormal(_MeanStddev):
     r"""Normal distribution :math:`\mathcal N(\text{mean}, \text{stddev}^2)`.
 
     Args:
@@ -93,20 +111,10 @@ class RandomNormal(RandomInitializer):
                [-0.08385084,  0.13560186, -0.44864   ]], dtype=float32)
     """
 
-    def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: Any = None) -> None:
-        owner = type(self).__name__
-        self.mean = check_real(mean, "mean", owner)
-        self.stddev = check_real(stddev, "stddev", owner, nonnegative=True)
-        super().__init__(seed)
-
-    def _generate(self, shape: Shape, region: Region, dtype: np.dtype[Any], whole: bool) -> NDArray[Any]:
-        return self._draw("normal", shape, region, dtype, whole, self.mean, self.stddev)
-
-    def get_config(self) -> dict[str, Any]:
-        return {**self._seed_config(), "mean": self.mean, "stddev": self.stddev}
+    _kind = "normal"
 
 
-class TruncatedNormal(RandomInitializer):
+class TruncatedNormal(_MeanStddev):
     r"""Normal distribution conditioned on :math:`|x - \text{mean}| \le 2\,\text{stddev}`.
 
     As in Keras, ``stddev`` is the standard deviation *before* truncation, so
@@ -121,17 +129,7 @@ class TruncatedNormal(RandomInitializer):
         True
     """
 
-    def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: Any = None) -> None:
-        owner = type(self).__name__
-        self.mean = check_real(mean, "mean", owner)
-        self.stddev = check_real(stddev, "stddev", owner, nonnegative=True)
-        super().__init__(seed)
-
-    def _generate(self, shape: Shape, region: Region, dtype: np.dtype[Any], whole: bool) -> NDArray[Any]:
-        return self._draw("truncated_normal", shape, region, dtype, whole, self.mean, self.stddev)
-
-    def get_config(self) -> dict[str, Any]:
-        return {**self._seed_config(), "mean": self.mean, "stddev": self.stddev}
+    _kind = "truncated_normal"
 
 
 class RandomUniform(RandomInitializer):
