@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -13,7 +13,9 @@ from ._base import BuiltinInitializer
 from ._errors import InvalidArgumentError, InvalidTypeError, short_repr
 from ._validation import Region, Shape, region_shape
 
-__all__ = ["Constant", "Ones", "Zeros", "cast_checked", "decode_array_config"]
+__all__ = ["Constant", "Ones", "Zeros", "build_with_array", "cast_checked", "decode_array_config"]
+
+T = TypeVar("T")
 
 #: the largest array a Constant may hold (elements); configs are data, not bulk storage
 MAX_VALUE_ELEMENTS = 1 << 20
@@ -59,6 +61,18 @@ def decode_array_config(value: Any, owner: str) -> Any:
             )
         return inner.get("value")
     return value
+
+
+def build_with_array(cls: type[T], config: dict[str, Any], key: str) -> T:
+    """``cls(**config)`` after decoding a serialized array (``__numpy__`` dict) under ``key``."""
+    if not isinstance(config, dict):
+        raise InvalidTypeError(
+            f"Expected 'config' to be a dict for {cls.__name__}. Received: {short_repr(config)}"
+        )
+    config = dict(config)
+    if key in config:
+        config[key] = decode_array_config(config[key], cls.__name__)
+    return cls(**config)
 
 
 def _validate_value(value: Any, owner: str) -> Any:
@@ -152,14 +166,7 @@ class Constant(_Fill):
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Constant:
-        if not isinstance(config, dict):
-            raise InvalidTypeError(
-                f"Expected 'config' to be a dict for {cls.__name__}. Received: {short_repr(config)}"
-            )
-        config = dict(config)
-        if "value" in config:
-            config["value"] = decode_array_config(config["value"], cls.__name__)
-        return cls(**config)
+        return build_with_array(cls, config, "value")
 
 
 class Zeros(_Fill):

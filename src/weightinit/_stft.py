@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._base import BuiltinInitializer
-from ._constant import decode_array_config
+from ._constant import build_with_array
 from ._dtypes import FLOAT_DTYPES
 from ._errors import InvalidArgumentError, InvalidTypeError, short_repr
 from ._validation import Region, Shape
@@ -216,14 +216,7 @@ class STFT(BuiltinInitializer):
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> STFT:
         """Rebuild from ``get_config()``; a Keras ``__numpy__``/``__tensor__`` window dict is accepted."""
-        if not isinstance(config, dict):
-            raise InvalidTypeError(
-                f"Expected 'config' to be a dict for {cls.__name__}. Received: {short_repr(config)}"
-            )
-        config = dict(config)
-        if isinstance(config.get("window"), dict):
-            config["window"] = decode_array_config(config["window"], cls.__name__)
-        return cls(**config)
+        return build_with_array(cls, config, "window")
 
     def _check_shape(self, shape: Shape) -> None:
         owner = type(self).__name__
