@@ -36,7 +36,7 @@ def work_dtype(dtype: np.dtype[Any]) -> np.dtype[Any]:
     return np.dtype(np.float64) if dtype == np.float64 else np.dtype(np.float32)
 
 
-def _prev_below(x: np.generic, dtype: np.dtype[Any]) -> np.generic:
+def _prev_below(x: Any, dtype: np.dtype[Any]) -> Any:
     """The largest value of ``dtype`` strictly below ``x``."""
     if dtype == BF16:
         bits = int(np.asarray(x, dtype=BF16).view(np.uint16))
@@ -46,8 +46,8 @@ def _prev_below(x: np.generic, dtype: np.dtype[Any]) -> np.generic:
             bits += 1
         else:
             bits -= 1
-        return np.asarray(bits, dtype=np.uint16).view(BF16)[()]  # type: ignore[no-any-return]
-    return np.nextafter(dtype.type(x), dtype.type(-np.inf))  # type: ignore[no-any-return]
+        return np.asarray(bits, dtype=np.uint16).view(BF16)[()]
+    return np.nextafter(dtype.type(x), dtype.type(-np.inf))
 
 
 class _Transform:
@@ -66,7 +66,7 @@ class _Transform:
             high_t = np.asarray(wtype(b), dtype=dtype)[()]
             self.constant = None if low_t < high_t else low_t
             self.high_t = high_t
-            self.below_high = _prev_below(high_t, dtype) if self.constant is None else None
+            self.below_high: Any = _prev_below(high_t, dtype) if self.constant is None else None
         else:
             self.p0 = wtype(a)  # mean
             self.p1 = wtype(b)  # std

@@ -104,7 +104,7 @@ _PPND16 = {
         2.04426310338993978564e-15,
     ),
 }
-_TABLES = {np.float32: _PPND7, np.float64: _PPND16}
+_TABLES: dict[type, dict[str, tuple[float, ...]]] = {np.float32: dict(_PPND7), np.float64: dict(_PPND16)}
 
 
 def _horner(coeffs: tuple[float, ...], x: NDArray[Float], ftype: type) -> NDArray[Float]:
@@ -133,7 +133,8 @@ def log_neg(r: NDArray[Float]) -> NDArray[Float]:
     ef = e.astype(ftype)
     ln2_hi, ln2_lo = _LN2[ftype]
     # -(e*ln2_hi + (e*ln2_lo + log_m))
-    return -(ef * ftype(ln2_hi) + (ef * ftype(ln2_lo) + log_m))
+    result: NDArray[Float] = -(ef * ftype(ln2_hi) + (ef * ftype(ln2_lo) + log_m))
+    return result
 
 
 def ndtri_q(q: NDArray[Float]) -> NDArray[Float]:

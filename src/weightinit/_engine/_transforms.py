@@ -36,36 +36,34 @@ U32 = np.uint32
 U64 = np.uint64
 
 
-def _q_f32(w: NDArray[np.uint32]) -> NDArray[np.float32]:
+def _q_f32(w: NDArray[np.uint32]) -> NDArray[Any]:
     m = (w >> U32(8)).astype(np.int32)
-    odd = (m * np.int32(2) - np.int32(2**24 - 1)).astype(np.float32)  # exact
+    odd: NDArray[Any] = (m * np.int32(2) - np.int32(2**24 - 1)).astype(np.float32)  # exact
     odd *= np.float32(2.0**-25)  # exact
     return odd
 
 
-def _q_f64(x0: NDArray[np.uint32], x1: NDArray[np.uint32]) -> NDArray[np.float64]:
+def _q_f64(x0: NDArray[np.uint32], x1: NDArray[np.uint32]) -> NDArray[Any]:
     m = (x0.astype(U64) << U64(20)) | (x1 >> U32(12)).astype(U64)
-    odd = (m.astype(np.int64) * np.int64(2) - np.int64(2**52 - 1)).astype(np.float64)
+    odd: NDArray[Any] = (m.astype(np.int64) * np.int64(2) - np.int64(2**52 - 1)).astype(np.float64)
     odd *= np.float64(2.0**-53)
     return odd
 
 
-def _u_f32(w: NDArray[np.uint32]) -> NDArray[np.float32]:
-    u = (w >> U32(8)).astype(np.float32)
+def _u_f32(w: NDArray[np.uint32]) -> NDArray[Any]:
+    u: NDArray[Any] = (w >> U32(8)).astype(np.float32)
     u *= np.float32(2.0**-24)
     return u
 
 
-def _u_f64(x0: NDArray[np.uint32], x1: NDArray[np.uint32]) -> NDArray[np.float64]:
+def _u_f64(x0: NDArray[np.uint32], x1: NDArray[np.uint32]) -> NDArray[Any]:
     m = (x0.astype(U64) << U64(21)) | (x1 >> U32(11)).astype(U64)
-    u = m.astype(np.float64)
+    u: NDArray[Any] = m.astype(np.float64)
     u *= np.float64(2.0**-53)
     return u
 
 
-def uniform_from_bits(
-    bits: tuple[NDArray[np.uint32], ...], low: Any, width: Any
-) -> NDArray[np.floating[Any]]:
+def uniform_from_bits(bits: tuple[NDArray[np.uint32], ...], low: Any, width: Any) -> NDArray[Any]:
     """``low + width * u`` in the precision of ``low`` (np.float32 or np.float64)."""
     u = _u_f32(bits[0]) if len(bits) == 1 else _u_f64(bits[0], bits[1])
     u *= width
@@ -75,7 +73,7 @@ def uniform_from_bits(
 
 def normal_from_bits(
     bits: tuple[NDArray[np.uint32], ...], mean: Any, std: Any, truncated: bool
-) -> NDArray[np.floating[Any]]:
+) -> NDArray[Any]:
     """``mean + std * z``; ``z`` standard normal, or truncated to [-2, 2]."""
     q = _q_f32(bits[0]) if len(bits) == 1 else _q_f64(bits[0], bits[1])
     ftype = q.dtype.type
