@@ -266,6 +266,24 @@ CASES: list[Case] = [
         InvType,
         r"Identity.*dtype",
     ),
+    Case(
+        "D11-normal-overflows-float16",
+        call(lambda: wi.RandomNormal(stddev=1e6, seed=1)((2,), "float16")),
+        InvArg,
+        r"stddev=1000000.0 would overflow float16",
+    ),
+    Case(
+        "D11-uniform-overflows-float16",
+        call(lambda: wi.RandomUniform(0.0, 1e6, seed=1)((2,), "float16")),
+        InvArg,
+        r"maxval=1000000.0 would overflow float16",
+    ),
+    Case(
+        "D11-uniform-width-overflows-float32",
+        call(lambda: wi.RandomUniform(-3e38, 3e38, seed=1)((2,), "float32")),
+        InvArg,
+        r"would overflow float32",
+    ),
     Case("D10-constant-300-int8", call(lambda: wi.Constant(300)((2,), "int8")), InvArg, r"`value`=300.*int8"),
     Case("D10-constant-negative-uint8", call(lambda: wi.Constant(-1)((2,), "uint8")), InvArg, r"uint8"),
     Case("D-floatx-int", call(lambda: wi.set_floatx("int32")), InvType, r"set_floatx.*dtype 'int32'"),
@@ -757,3 +775,11 @@ def test_huge_requests_fail_before_allocating_under_an_address_space_limit():
     result = _run_python(code, {})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_parameters_just_inside_the_dtype_range_give_finite_values():
+    # The overflow check must not refuse what fits: |mean| + 2 * stddev <= 65504 for truncated,
+    # |mean| + 5.5 * stddev for the untruncated float32-precision normal.
+    assert np.isfinite(wi.TruncatedNormal(stddev=3e4, seed=1)((100_000,), "float16")).all()
+    assert np.isfinite(wi.RandomNormal(stddev=1e4, seed=1)((100_000,), "float16")).all()
+    assert np.isfinite(wi.RandomUniform(-65504.0, 65504.0, seed=1)((100_000,), "float16")).all()

@@ -6,12 +6,13 @@ import threading
 import warnings
 from typing import Any, ClassVar
 
+import ml_dtypes
 import numpy as np
 from numpy.typing import NDArray
 
 from ._base import BuiltinInitializer
 from ._dtypes import FLOAT_DTYPES
-from ._engine import sample
+from ._engine import sample, work_dtype
 from ._errors import InvalidArgumentError
 from ._seed import SeedGenerator, serialize_seed, validate_seed
 from ._validation import Region, Shape, check_real
@@ -74,8 +75,34 @@ class RandomInitializer(BuiltinInitializer):
         a: float,
         b: float,
     ) -> NDArray[Any]:
+        _check_range(type(self).__name__, kind, a, b, dtype)
         seed, call = self._next_stream(whole, stacklevel=5)
         return sample(kind, seed, call, shape, region, dtype, a, b)
+
+
+# Largest |z| the engine's standard normal can return: float32 work precision
+# (24-bit inputs) reaches 5.42, float64 (52-bit inputs) 8.21.
+_MAX_Z = {np.dtype(np.float32): 5.5, np.dtype(np.float64): 8.3}
+
+
+def _check_range(owner: str, kind: str, a: float, b: float, dtype: np.dtype[Any]) -> None:
+    """Refuse parameters whose values would overflow to inf in the output dtype."""
+    work = work_dtype(dtype)
+    if kind == "uniform":
+        largest = max(abs(a), abs(b))
+        width = b - a
+        what = f"minval={a}, maxval={b}"
+    else:
+        z = 2.0 if kind == "truncated_normal" else _MAX_Z[work]
+        largest = abs(a) + z * b
+        width = 0.0
+        what = f"mean={a}, stddev={b}"
+    limit = min(float(ml_dtypes.finfo(dtype).max), float(np.finfo(work).max))
+    if not (largest <= limit and width <= float(np.finfo(work).max)):
+        raise InvalidArgumentError(
+            f"{owner}: values with {what} would overflow {dtype.name} (largest finite value "
+            f"{limit:.6g}). Use a wider dtype or smaller parameters."
+        )
 
 
 class _MeanStddev(RandomInitializer):
