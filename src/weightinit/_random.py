@@ -97,7 +97,7 @@ def _check_range(owner: str, kind: str, a: float, b: float, dtype: np.dtype[Any]
         largest = abs(a) + z * b
         width = 0.0
         what = f"mean={a}, stddev={b}"
-    limit = min(float(ml_dtypes.finfo(dtype).max), float(np.finfo(work).max))
+    limit = min(float(ml_dtypes.finfo(dtype).max), float(np.finfo(work).max))  # type: ignore[no-untyped-call]
     if not (largest <= limit and width <= float(np.finfo(work).max)):
         raise InvalidArgumentError(
             f"{owner}: values with {what} would overflow {dtype.name} (largest finite value "
