@@ -1,56 +1,77 @@
-"""Timing and peak-memory measurement inside one benchmark subprocess."""
+"""Time and peak memory of one call, measured inside a peer's own process."""
 
 from __future__ import annotations
 
 import gc
+import resource
 import statistics
+import sys
 import time
+import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["measure"]
+__all__ = ["peak_rss", "peak_traced", "timing"]
+
+Call = Callable[[], Any]
+Sync = Callable[[Any], Any]
+
+RSS_UNIT = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB on Linux
 
 
-def _status_kib(field: str) -> int:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0
+def timing(fn: Call, sync: Sync, repeats: int) -> dict[str, Any]:
+    """Median and best wall time of ``repeats`` calls after one warm-up call.
 
-
-def _reset_peak() -> bool:
-    """Reset the process's peak RSS (Linux: write 5 to /proc/self/clear_refs)."""
-    try:
-        with open("/proc/self/clear_refs", "w") as fh:
-            fh.write("5")
-        return True
-    except OSError:
-        return False
-
-
-def measure(
-    fn: Callable[[], Any], repeats: int, sync: Callable[[Any], Any] = lambda x: x
-) -> dict[str, float]:
-    """Median wall time of ``repeats`` calls after a warm-up, and peak extra RSS of one call.
-
-    Peak memory: the process's RSS high-water mark during one call minus its RSS
-    before the call (Linux ``/proc/self/status`` VmHWM after resetting it), so it
-    counts the output, temporaries, and memory of other libraries alike.
+    ``sync`` waits for the result (jax dispatches asynchronously); each result
+    is dropped before the next call so every call allocates its own output.
     """
-    sync(fn())  # warm-up (JIT compilation, thread pools, lazy imports)
-    gc.collect()
-    peak_kib = float("nan")
-    if _reset_peak():
-        before = _status_kib("VmRSS")
-        out = sync(fn())
-        peak_kib = _status_kib("VmHWM") - before
-        del out
-        gc.collect()
+    sync(fn())  # warm-up: compilation, thread pools, lazy imports, first-touch of caches
     times = []
     for _ in range(repeats):
+        gc.collect()
         start = time.perf_counter()
         out = sync(fn())
         times.append(time.perf_counter() - start)
         del out
-    return {"seconds": statistics.median(times), "best": min(times), "peak_bytes": peak_kib * 1024}
+    return {"seconds": statistics.median(times), "best": min(times), "times": times}
+
+
+def _reset_rss_peak() -> bool:
+    """Reset the process's RSS high-water mark (Linux: ``5`` to /proc/self/clear_refs)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+    except OSError:
+        return False
+    return True
+
+
+def peak_rss(fn: Call, sync: Sync) -> dict[str, Any]:
+    """Growth of ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` during one call, in bytes.
+
+    On Linux the high-water mark is reset first, so this is the peak resident
+    memory of the call above what was resident before it: the output,
+    temporaries, and any library's own buffers alike. Elsewhere it is only the
+    growth above the process's earlier peak (``reset`` False).
+    """
+    gc.collect()
+    reset = _reset_rss_peak()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    out = sync(fn())
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    del out
+    return {"rss_peak_bytes": (after - before) * RSS_UNIT, "rss_reset": reset}
+
+
+def peak_traced(fn: Call, sync: Sync) -> int:
+    """Peak of the memory tracemalloc sees during one call (numpy arrays are traced), in bytes."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        out = sync(fn())
+        peak = tracemalloc.get_traced_memory()[1] - base
+        del out
+    finally:
+        tracemalloc.stop()
+    return peak

@@ -1,64 +1,221 @@
-"""Turn benchmark results into the text table (also used for the README)."""
+"""Tables from the benchmark's JSON report: every measurement, and a summary against the targets."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from _cases import BASIC, PRESETS, VARIANCE_SCALING, key, label
+
 __all__ = ["render"]
 
+MIB = 2**20
+Row = dict[str, Any]
 
-def _case_key(r: dict[str, Any]) -> tuple[Any, ...]:
-    return (r["dist"], tuple(r["shape"]), r["dtype"], r.get("rows_fraction"))
+
+def _ok(rows: list[Row]) -> list[Row]:
+    return [r for r in rows if "seconds" in r]
 
 
-def _label(key: tuple[Any, ...]) -> str:
-    dist, shape, dtype, fraction = key
-    text = f"{dist} {shape[0]}x{shape[1]} {dtype}"
-    return text + (f" index=1/{fraction} rows" if fraction else "")
+def _floors(rows: list[Row]) -> dict[tuple[int, ...], float]:
+    """Write bandwidth (bytes/s) of numpy's ``fill`` on an existing array, per shape."""
+    return {
+        tuple(r["shape"]): r["out_bytes"] / r["seconds"]
+        for r in rows
+        if r["id"] == "fill" and r["peer"] == "numpy"
+    }
+
+
+def _ours(rows: list[Row]) -> dict[tuple[Any, ...], Row]:
+    return {(key(r), r["threads"]): r for r in rows if r["peer"] == "weightinit"}
+
+
+def _mine_for(ours: dict[tuple[Any, ...], Row], r: Row) -> Row | None:
+    """weightinit's run to compare ``r`` with: same threads, else weightinit's largest thread count."""
+    if (key(r), r["threads"]) in ours:
+        return ours[(key(r), r["threads"])]
+    runs = [v for (k, _), v in ours.items() if k == key(r)]
+    return max(runs, key=lambda v: v["threads"] or 0, default=None)
+
+
+def _peak(r: Row, field: str) -> str:
+    """Peak memory of one call over the output's size ('-': not measured or nothing allocated)."""
+    value = r.get(field)
+    if value is None or r["id"] == "fill":
+        return "-"
+    return f"{value / r['out_bytes']:.2f}"
+
+
+def full_table(report: dict[str, Any]) -> list[str]:
+    rows = _ok(report["results"])
+    floors, ours = _floors(rows), _ours(rows)
+    lines = [
+        "| case | peer | threads | ms | ns/element | write bandwidth | peak/output traced | peak/output RSS "
+        "| peer time / weightinit time |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    order: list[tuple[Any, ...]] = []
+    for r in rows:
+        if key(r) not in order:
+            order.append(key(r))
+    for k in order:
+        group = sorted(
+            (r for r in rows if key(r) == k),
+            key=lambda r: (r["peer"] != "weightinit", r["peer"], r["threads"] or 0),
+        )
+        for r in group:
+            floor = floors.get(tuple(r["shape"]))
+            bandwidth = f"{r['out_bytes'] / r['seconds'] / floor:.0%}" if floor else "-"
+            mine = _mine_for(ours, r)
+            ratio = (
+                "-" if r["peer"] == "weightinit" or mine is None else f"{r['seconds'] / mine['seconds']:.2f}"
+            )
+            lines.append(
+                f"| {label(r)} | {r['peer']} | {r['threads'] or 'default'} | {r['seconds'] * 1e3:.1f} "
+                f"| {r['seconds'] / r['numel'] * 1e9:.2f} | {bandwidth} | {_peak(r, 'traced_peak_bytes')} "
+                f"| {_peak(r, 'rss_peak_bytes')} | {ratio} |"
+            )
+    return lines
+
+
+def _get(
+    rows: list[Row], peer: str, ident: str, shape: list[int], dtype: str, threads: int | None
+) -> Row | None:
+    for r in rows:
+        if (r["peer"], r["id"], r["shape"], r["dtype"], r["rows"], r["threads"]) == (
+            peer,
+            ident,
+            shape,
+            dtype,
+            None,
+            threads,
+        ):
+            return r
+    return None
+
+
+def summary_table(report: dict[str, Any]) -> list[str]:
+    """One line per distribution: weightinit (1 and 2 threads) against the fastest peer."""
+    rows = _ok(report["results"])
+    shapes = sorted({tuple(r["shape"]) for r in rows if r["id"] in BASIC}, key=lambda s: s[0])
+    lines = [
+        "| float32 | weightinit ns/el, 1 / 2 threads | fastest peer (ns/el) | speed-up, 2 threads |",
+        "|---|---:|---|---:|",
+    ]
+    for shape in shapes:
+        for ident in BASIC + PRESETS + VARIANCE_SCALING:
+            one = _get(rows, "weightinit", ident, list(shape), "float32", 1)
+            two = _get(rows, "weightinit", ident, list(shape), "float32", 2)
+            if two is None:
+                continue
+            peers = [
+                r
+                for r in rows
+                if r["peer"] != "weightinit" and r["id"] == ident and tuple(r["shape"]) == shape
+                if r["dtype"] == "float32" and r["rows"] is None and (r["threads"] or 2) <= 2
+            ]
+            ns = 1e9 / two["numel"]
+            best = min(peers, key=lambda r: r["seconds"], default=None)
+            peer_txt = "-"
+            if best is not None:
+                peer_txt = f"{best['peer']}, {best['threads'] or 'default'} thr. ({best['seconds'] * ns:.2f})"
+            speed = "-" if best is None else f"{best['seconds'] / two['seconds']:.1f}x"
+            first = "-" if one is None else f"{one['seconds'] * ns:.2f}"
+            name = f"{ident} {shape[0]}x{shape[1]}"
+            lines.append(f"| {name} | {first} / {two['seconds'] * ns:.2f} | {peer_txt} | {speed} |")
+    return lines
+
+
+def targets(report: dict[str, Any]) -> list[str]:
+    """The issue's other targets, as measured ratios."""
+    rows = _ok(report["results"])
+    out = []
+    for shape in sorted({tuple(r["shape"]) for r in rows if r["id"] == "normal"}, key=lambda s: s[0]):
+        s = list(shape)
+        for ident in BASIC:
+            base = _get(rows, "weightinit", ident, s, "float32", 2)
+            if base is None:
+                continue
+            ratios = []
+            for dtype in ("float16", "bfloat16", "float64"):
+                other = _get(rows, "weightinit", dtype=dtype, ident=ident, shape=s, threads=2)
+                if other is not None:
+                    ratios.append(f"{dtype} {other['seconds'] / base['seconds']:.2f}")
+            out.append(
+                f"{ident} {shape[0]}x{shape[1]}, time / float32 time (2 threads): " + ", ".join(ratios)
+            )
+        for r in rows:
+            if r["peer"] == "weightinit" and r["rows"] and tuple(r["shape"]) == shape and r["threads"] == 2:
+                whole = _get(rows, "weightinit", r["id"], s, r["dtype"], 2)
+                if whole is not None:
+                    share = r["seconds"] / (whole["seconds"] * r["rows"] / shape[0])
+                    out.append(f"{label(r)}: {share:.2f} x its share of the whole (2 threads)")
+        trunc = _get(rows, "weightinit", "truncated_normal", s, "float32", 2)
+        torch_trunc = _get(rows, "torch", "truncated_normal", s, "float32", 2)
+        if trunc and torch_trunc:
+            out.append(
+                f"truncated_normal {shape[0]}x{shape[1]}: {torch_trunc['seconds'] / trunc['seconds']:.1f}x "
+                "faster than torch trunc_normal_ (2 threads)"
+            )
+    extra = [
+        (r["traced_peak_bytes"] - r["out_bytes"], r)
+        for r in rows
+        if r["peer"] == "weightinit" and r["id"] != "orthogonal" and r.get("traced_peak_bytes") is not None
+    ]
+    if extra:
+        most, worst = max(extra, key=lambda e: e[0])
+        out.append(
+            f"largest traced memory beyond the output, every case but Orthogonal: {most / MIB:.2f} MiB "
+            f"({label(worst)}, {worst['threads']} thr.)"
+        )
+    for threads in (1, 2):
+        ours = next(
+            (
+                r
+                for r in rows
+                if r["peer"] == "weightinit" and r["id"] == "orthogonal" and r["threads"] == threads
+            ),
+            None,
+        )
+        theirs = next(
+            (r for r in rows if r["peer"] == "torch" and r["id"] == "orthogonal" and r["threads"] == threads),
+            None,
+        )
+        if ours and theirs:
+            out.append(
+                f"{label(ours)}: weightinit {ours['seconds'] * 1e3:.0f} ms, torch orthogonal_ "
+                f"{theirs['seconds'] * 1e3:.0f} ms ({threads} thread{'s' if threads > 1 else ''}): "
+                f"{theirs['seconds'] / ours['seconds']:.2f}x"
+            )
+    return out
 
 
 def render(report: dict[str, Any]) -> str:
-    results = [r for r in report["results"] if "seconds" in r]
-    floors = {
-        tuple(r["shape"]): r["out_bytes"] / r["seconds"]
-        for r in results
-        if r["dist"] == "fill" and r["peer"] == "numpy"
-    }
-    ours = {(_case_key(r), r["threads"]): r["seconds"] for r in results if r["peer"] == "weightinit"}
     m = report["machine"]
     lines = [
-        f"machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}, weightinit kernel: {m['kernel']}",
-        "",
-        "| case | peer | threads | ms | ns/element | write bandwidth | peak memory / output "
-        "| weightinit speed-up |",
-        "|---|---|---|---|---|---|---|---|",
+        f"machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}; "
+        f"repeats: median of {report['settings']['repeats']} after a warm-up",
+        f"BLAS environment: {report['settings']['blas_env']}",
     ]
-    order: list[tuple[Any, ...]] = []
-    for r in results:
-        if _case_key(r) not in order:
-            order.append(_case_key(r))
-    for key in order:
-        rows = [r for r in results if _case_key(r) == key]
-        rows.sort(key=lambda r: (r["peer"] != "weightinit", r["peer"], r["threads"]))
-        for r in rows:
-            ns = r["seconds"] / r["numel"] * 1e9
-            floor = floors.get(tuple(r["shape"]))
-            bw = f"{r['out_bytes'] / r['seconds'] / floor:.0%}" if floor else "-"
-            peak = r.get("peak_bytes", float("nan")) / r["out_bytes"]
-            # an allocator that reuses cached memory (torch, small numpy outputs) adds no RSS
-            peak_txt = "-" if peak != peak else ("cached" if peak < 0.05 else f"{peak:.2f}")
-            mine = ours.get((key, r["threads"])) or ours.get((key, 2))
-            speed = "-" if r["peer"] == "weightinit" or not mine else f"{r['seconds'] / mine:.1f}x"
-            lines.append(
-                f"| {_label(key)} | {r['peer']} | {r['threads']} | {r['seconds'] * 1e3:.1f} | {ns:.2f} | "
-                f"{bw} | {peak_txt} | {speed} |"
-            )
+    for peer, runs in report["peers"].items():
+        info = next(iter(runs.values()))
+        shown = {k: v for k, v in info.items() if k not in ("numpy_blas", "threads")}
+        lines.append(f"{peer}: " + ", ".join(f"{k}={v}" for k, v in shown.items()))
+        if "numpy_blas" in info:
+            lines.append(f"  numpy BLAS in the {peer} process: {info['numpy_blas']}")
+    lines += ["", *full_table(report), "", *summary_table(report), ""]
+    lines += targets(report)
     lines.append("")
     for name, seconds in report["imports"].items():
-        lines.append(f"{name}: {seconds * 1e3:.0f} ms")
-    for note in report["notes"]:
-        lines.append(f"note: {note}")
-    errors = [r for r in report["results"] if "error" in r]
-    for r in errors:
-        lines.append(f"error: {r['peer']} {_label(_case_key(r))}: {r['error']}")
+        lines.append(f"{name}: {seconds * 1e3:.1f} ms")
+    lines += [f"note: {note}" for note in report["notes"]]
+    for r in report["results"]:
+        if "error" in r:
+            lines.append(f"error: {r['peer']} ({r['threads'] or 'default'} threads) {label(r)}: {r['error']}")
+    lines.append(
+        "write bandwidth: bytes written / time, as a fraction of numpy's fill of an existing float32 "
+        "array of the same shape. peak/output: peak memory during one call over the output's size, from "
+        "tracemalloc (numpy allocations only; '-' for peers it cannot see) and from the RSS high-water mark "
+        "(resource.getrusage after resetting it through /proc/self/clear_refs; below 1 when the "
+        "allocator reused memory that was already resident)."
+    )
     return "\n".join(lines)

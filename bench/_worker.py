@@ -1,54 +1,57 @@
-"""One peer's process: ``python bench/_worker.py PEER THREADS REPEATS CASES_JSON``.
+"""One peer's process: ``python bench/_worker.py PEER THREADS REPEATS`` with the cases as JSON on stdin.
 
-Prints one JSON list of results on stdout. Runs each case in this process, so
-the peer's import and warm-up costs are paid once and not timed.
+Runs every case the peer can run and prints one line ``RESULT <json>`` on
+stdout: the peer's info and, per case, the times, the peak memory and any error.
+The peer's import and each case's warm-up are not timed.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
-import math
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _measure import measure
-from _peers import PEERS
+from _cases import numel
+from _measure import peak_rss, peak_traced, timing
+from _system import blas_info
+from peers import MODULES
 
 ITEMSIZE = {"float16": 2, "bfloat16": 2, "float32": 4, "float64": 8}
+MARKER = "RESULT "
+
+
+def run_case(peer: Any, case: dict[str, Any], repeats: int) -> dict[str, Any] | None:
+    try:
+        fn = peer.build(case)
+        if fn is None:
+            return None
+        record: dict[str, Any] = dict(case)
+        record.update(timing(fn, peer.sync, repeats))
+        record.update(peak_rss(fn, peer.sync))
+        record["traced_peak_bytes"] = peak_traced(fn, peer.sync) if peer.TRACED else None
+    except Exception as exc:  # reported in the table, the other cases go on
+        return {**case, "error": f"{type(exc).__name__}: {exc}"[:300]}
+    record["numel"] = numel(case)
+    record["out_bytes"] = record["numel"] * ITEMSIZE[case["dtype"]]
+    return record
 
 
 def main() -> None:
-    peer, threads, repeats = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    cases = json.loads(sys.argv[4])
-    results = []
-    for case in cases:
-        try:
-            built = PEERS[peer](case, threads)
-        except Exception as exc:  # a peer that cannot run a case is reported, not fatal
-            results.append(
-                {**case, "peer": peer, "threads": threads, "error": f"{type(exc).__name__}: {exc}"}
-            )
-            continue
-        if built is None:
-            continue
-        fn, sync = built
-        numel = math.prod(case["shape"])
-        if case.get("rows_fraction"):
-            numel //= case["rows_fraction"]
-        stats = measure(fn, repeats, sync)
-        results.append(
-            {
-                **case,
-                "peer": peer,
-                "threads": threads,
-                "numel": numel,
-                "out_bytes": numel * ITEMSIZE[case["dtype"]],
-                **stats,
-            }
-        )
-    json.dump(results, sys.stdout)
+    name, threads, repeats = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    cases = json.load(sys.stdin)
+    peer = importlib.import_module(MODULES[name])
+    start = time.perf_counter()
+    peer.setup(threads)
+    info = {"import_and_setup_seconds": round(time.perf_counter() - start, 3), **peer.info()}
+    if name in ("weightinit", "numpy"):
+        info["numpy_blas"] = blas_info()
+    results = [r for r in (run_case(peer, case, repeats) for case in cases) if r is not None]
+    print(MARKER + json.dumps({"peer": name, "threads": threads or None, "info": info, "results": results}))
 
 
 if __name__ == "__main__":

@@ -1,18 +1,30 @@
-"""Benchmark weightinit against its peers, each in its own process.
+"""Benchmark weightinit against its peers, each peer in its own process.
 
-    python bench/run.py [--quick] [--json bench/results/latest.json] [--peers weightinit,torch,...]
+    python bench/run.py [--quick] [--json PATH] [--peers weightinit,numpy,torch,...] [--keep-blas-env]
+    python bench/run.py --only orthogonal,fill --peers weightinit,torch,numpy   # a subset
+    python bench/run.py --render PATH     # the tables of an earlier run
 
-Prints a table of median time, ns/element, fraction of the write-bandwidth floor,
-peak extra memory per output byte, and the ratio of each peer's time to
-weightinit's for the same case and thread count (> 1 means weightinit is faster),
-then writes everything as JSON. ``--quick`` runs the (4096, 4096) cases (Orthogonal at
-(1024, 1024)) with 3 repeats, in under 3 minutes on 2 cores; the full run adds (8192, 8192),
-every distribution in every dtype, Orthogonal at (4096, 4096), and 7 repeats.
+Runs every case of ``_cases.py`` in weightinit (1 and 2 threads), numpy
+(PCG64, and the ``fill`` write-bandwidth floor), torch.nn.init (1 and 2
+threads), jax.random (jitted), Keras on the jax backend, and tensorflow when it
+is installed; a peer that is not installed is skipped with a note. Prints the
+table (median time, ns/element, fraction of the write-bandwidth floor, peak
+memory beyond the output, peer time / weightinit time), a summary against the
+targets, the import times, and writes it all as JSON (default
+``bench/results/latest.json``).
+
+``--quick``: (4096, 4096) only and the median of 3 (under 3 minutes on 2
+cores); the full run adds (8192, 8192) and takes the median of 7.
+
+OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE, when set, are removed from the peers'
+environment (they make a current numpy fall back to slower BLAS kernels);
+``--keep-blas-env`` keeps them. The report says which kernel numpy loaded.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import importlib.util
 import json
 import os
@@ -26,108 +38,142 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from _peers import REQUIRES  # noqa: E402
+from _cases import all_cases  # noqa: E402
 from _report import render  # noqa: E402
+from _system import BLAS_ENV, cpu_name  # noqa: E402
+from peers import MODULES, PEERS  # noqa: E402
 
-DISTS = ["uniform", "normal", "truncated_normal", "he_normal", "glorot_uniform", "lecun_normal"]
-VARIANTS = ["variance_scaling_untruncated"]
-
-
-def cases_for(quick: bool) -> list[dict[str, Any]]:
-    shapes = [[4096, 4096]] if quick else [[4096, 4096], [8192, 8192]]
-    cases: list[dict[str, Any]] = []
-    for shape in shapes:
-        cases += [{"dist": d, "shape": shape, "dtype": "float32"} for d in ("fill", "empty_fill")]
-        cases += [{"dist": d, "shape": shape, "dtype": "float32"} for d in DISTS + VARIANTS]
-        narrow_dists = ("normal",) if quick else ("uniform", "normal", "truncated_normal")
-        for dtype in ("float16", "bfloat16", "float64"):
-            cases += [{"dist": d, "shape": shape, "dtype": dtype} for d in narrow_dists]
-        cases += [
-            {"dist": d, "shape": shape, "dtype": "float32", "rows_fraction": 8} for d in ("uniform", "normal")
-        ]
-    cases.append({"dist": "orthogonal", "shape": [1024, 1024] if quick else [4096, 4096], "dtype": "float32"})
-    return cases
+PEER_TIMEOUT = 3600
 
 
-def run_peer(peer: str, threads: int, repeats: int, cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    env = dict(os.environ)
-    env.setdefault("KERAS_BACKEND", "jax")
-    env["WEIGHTINIT_NUM_THREADS"] = str(threads)
-    cmd = [sys.executable, str(HERE / "_worker.py"), peer, str(threads), str(repeats), json.dumps(cases)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
-    if proc.returncode != 0:
-        tail = proc.stderr.strip().splitlines()[-1:] or ["(no output)"]
-        print(f"  {peer} ({threads} threads) failed: {tail[0]}", file=sys.stderr)
-        return []
-    return list(json.loads(proc.stdout))
+def run_peer(name: str, threads: int, repeats: int, cases: list[dict[str, Any]], env: dict[str, str]) -> Any:
+    """Run one peer at one thread count in a fresh process; its parsed report, or an error string."""
+    peer = importlib.import_module(MODULES[name])
+    cmd = [sys.executable, str(HERE / "_worker.py"), name, str(threads), str(repeats)]
+    proc = subprocess.run(
+        cmd,
+        input=json.dumps(cases),
+        capture_output=True,
+        text=True,
+        env={**env, **peer.env(threads or os.cpu_count() or 1)},
+        timeout=PEER_TIMEOUT,
+        check=False,
+    )
+    for line in reversed(proc.stdout.splitlines()):
+        if line.startswith("RESULT "):
+            return json.loads(line[len("RESULT ") :])
+    tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+    return f"exit {proc.returncode}: {tail}"
 
 
-def import_times(n: int) -> dict[str, float]:
-    def best(code: str) -> float:
-        times = []
-        for _ in range(n):
-            start = time.perf_counter()
-            subprocess.run([sys.executable, "-c", code], check=True)
-            times.append(time.perf_counter() - start)
-        return min(times)
+def _fresh(code: str, env: dict[str, str]) -> float:
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    ).stdout
+    return float(out.split()[-1])
 
-    return {
-        "import numpy": best("import numpy"),
-        "import weightinit": best("import weightinit"),
-        "first call (fresh process, he_normal 256x256)": best(
+
+def import_times(n: int, env: dict[str, str]) -> dict[str, float]:
+    """Import and first-call times in fresh processes (interpreter start-up excluded), min of ``n``."""
+    timer = "import time; t = time.perf_counter(); {}; print(time.perf_counter() - t)"
+    snippets = {
+        "import numpy": timer.format("import numpy"),
+        "import weightinit": timer.format("import weightinit"),
+        "first call, HeNormal (256, 256), after import": (
+            "import time, weightinit as wi; t = time.perf_counter(); wi.HeNormal(seed=0)((256, 256)); "
+            "print(time.perf_counter() - t)"
+        ),
+        "import weightinit + first call": timer.format(
             "import weightinit as wi; wi.HeNormal(seed=0)((256, 256))"
         ),
     }
-
-
-def machine() -> dict[str, Any]:
-    cpu = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    from weightinit._engine import _kernel
-
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "python": platform.python_version(),
-        "kernel": "compiled" if _kernel.available() else "numpy reference",
-        "openblas_env": {k: v for k, v in os.environ.items() if k.startswith("OPENBLAS")},
-    }
+    for module in ("torch", "jax"):
+        if importlib.util.find_spec(module) is not None:
+            snippets[f"import {module} (for comparison)"] = timer.format(f"import {module}")
+    return {name: min(_fresh(code, env) for _ in range(n)) for name, code in snippets.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--quick", action="store_true", help="(4096, 4096) only, 3 repeats")
+    parser.add_argument("--quick", action="store_true", help="(4096, 4096) only, median of 3")
     parser.add_argument(
-        "--json", default=str(HERE / "results" / "latest.json"), help="where to write results"
+        "--json", default=str(HERE / "results" / "latest.json"), help="where to write the JSON"
     )
-    parser.add_argument("--peers", default=",".join(REQUIRES), help="comma-separated peers to run")
+    parser.add_argument(
+        "--peers", default=",".join(PEERS), help="comma-separated subset of: " + ",".join(PEERS)
+    )
+    parser.add_argument(
+        "--keep-blas-env", action="store_true", help="keep OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE"
+    )
+    parser.add_argument(
+        "--only", metavar="IDS", help="comma-separated case ids to run (e.g. orthogonal,fill)"
+    )
+    parser.add_argument("--render", metavar="JSON", help="print the tables of an earlier run's JSON and exit")
     args = parser.parse_args(argv)
+    if args.render:
+        print(render(json.loads(Path(args.render).read_text())))
+        return 0
+    started = time.perf_counter()
     repeats = 3 if args.quick else 7
-    cases = cases_for(args.quick)
-    results: list[dict[str, Any]] = []
+    cases = all_cases(args.quick)
+    if args.only:
+        cases = [c for c in cases if c["id"] in args.only.split(",")]
+    env = dict(os.environ)
+    removed = {k: env.pop(k) for k in BLAS_ENV if k in env and not args.keep_blas_env}
+    blas_env = {k: os.environ[k] for k in BLAS_ENV if k in os.environ}
     notes: list[str] = []
-    for peer in args.peers.split(","):
-        if importlib.util.find_spec(REQUIRES[peer]) is None:
-            notes.append(f"{peer}: not installed, skipped")
+    results: list[dict[str, Any]] = []
+    peers: dict[str, dict[str, Any]] = {}
+    for name in args.peers.split(","):
+        if name not in MODULES:
+            parser.error(f"unknown peer {name!r}; choose from {', '.join(PEERS)}")
+        peer = importlib.import_module(MODULES[name])
+        if importlib.util.find_spec(peer.REQUIRES) is None:
+            notes.append(f"{name}: {peer.REQUIRES} is not installed, skipped")
             continue
-        for threads in (1, 2):
-            if peer in ("numpy", "tensorflow", "keras-jax", "jax") and threads == 1:
-                continue  # no reliable per-call thread control: measured once, with defaults
-            print(f"running {peer} with {threads} thread(s)...", file=sys.stderr)
-            results += run_peer(peer, threads, repeats, cases)
-    report = {"machine": machine(), "imports": import_times(5), "results": results, "notes": notes}
+        for threads in peer.THREADS or (0,):
+            print(
+                f"[{time.perf_counter() - started:5.0f} s] {name}, threads: {threads or 'default'}",
+                file=sys.stderr,
+            )
+            got = run_peer(name, threads, repeats, cases, env)
+            if isinstance(got, str):
+                notes.append(f"{name} ({threads or 'default'} threads) failed: {got}")
+                continue
+            peers.setdefault(name, {})[str(threads or "default")] = got["info"]
+            results += [{**r, "peer": name, "threads": got["threads"]} for r in got["results"]]
+    print(f"[{time.perf_counter() - started:5.0f} s] import times", file=sys.stderr)
+    report = {
+        "machine": {
+            "cpu": cpu_name(),
+            "cores": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "settings": {
+            "quick": args.quick,
+            "repeats": repeats,
+            "blas_env": (
+                f"removed for the peers: {removed}"
+                if removed
+                else f"as set: {blas_env}"
+                if blas_env
+                else "none set"
+            ),
+        },
+        "peers": peers,
+        "results": results,
+        "imports": import_times(5 if args.quick else 10, env),
+        "notes": notes,
+        "wall_seconds": time.perf_counter() - started,
+    }
     print(render(report))
-    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.json).write_text(json.dumps(report, indent=1))
-    print(f"\nwrote {args.json}", file=sys.stderr)
+    path = Path(args.json)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=1))
+    print(f"\n{report['wall_seconds']:.0f} s; wrote {path}", file=sys.stderr)
     return 0
 
 
