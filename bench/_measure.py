@@ -19,13 +19,17 @@ Sync = Callable[[Any], Any]
 RSS_UNIT = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB on Linux
 
 
+WARM_UP = 2
+
+
 def timing(fn: Call, sync: Sync, repeats: int) -> dict[str, Any]:
-    """Median and best wall time of ``repeats`` calls after one warm-up call.
+    """Median and best wall time of ``repeats`` calls after ``WARM_UP`` untimed calls.
 
     ``sync`` waits for the result (jax dispatches asynchronously); each result
     is dropped before the next call so every call allocates its own output.
     """
-    sync(fn())  # warm-up: compilation, thread pools, lazy imports, first-touch of caches
+    for _ in range(WARM_UP):  # compilation, thread pools, lazy imports, the allocator's state
+        sync(fn())
     times = []
     for _ in range(repeats):
         gc.collect()

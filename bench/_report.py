@@ -193,7 +193,7 @@ def render(report: dict[str, Any]) -> str:
     m = report["machine"]
     lines = [
         f"machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}; "
-        f"repeats: median of {report['settings']['repeats']} after a warm-up",
+        f"median of {report['settings']['repeats']} after warm-up calls (compare ratios within one run)",
         f"BLAS environment: {report['settings']['blas_env']}",
     ]
     for peer, runs in report["peers"].items():
