@@ -13,7 +13,7 @@ import json
 import os
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from .._errors import WeightinitError
@@ -340,15 +340,25 @@ def _cmd_show(args: argparse.Namespace) -> None:
         if args.plot:
             progress.step("plotting")
             plot_show(report, args.plot)
+    _emit_result(args, "show", lambda: report_json(report), lambda: show_lines(report, _glyphs(args)))
+
+
+def _emit_result(
+    args: argparse.Namespace,
+    command: str,
+    document: Callable[[], dict[str, Any]],
+    lines: Callable[[], list[str]],
+) -> None:
+    """Print the JSON document (``--json``) or the text lines, noting the plot file if any."""
     if args.json:
-        document = report_json(report)
-        document["plot"] = args.plot
-        _emit_json(document)
+        payload = document()
+        payload["plot"] = args.plot
+        _emit_json(payload)
         return
-    lines = show_lines(report, _glyphs(args))
+    text = lines()
     if args.plot:
-        lines += ["", _plot_note(args.plot, "show")]
-    _emit(lines)
+        text += ["", _plot_note(args.plot, command)]
+    _emit(text)
 
 
 def _cmd_compare(args: argparse.Namespace) -> None:
@@ -380,15 +390,9 @@ def _cmd_compare(args: argparse.Namespace) -> None:
         if args.plot:
             progress.step("plotting")
             plot_compare(reports, args.plot)
-    if args.json:
-        document = compare_json(reports)
-        document["plot"] = args.plot
-        _emit_json(document)
-        return
-    lines = compare_lines(reports, _glyphs(args))
-    if args.plot:
-        lines += ["", _plot_note(args.plot, "compare")]
-    _emit(lines)
+    _emit_result(
+        args, "compare", lambda: compare_json(reports), lambda: compare_lines(reports, _glyphs(args))
+    )
 
 
 def _cmd_advise(args: argparse.Namespace) -> None:
