@@ -284,6 +284,38 @@ CASES: list[Case] = [
         InvArg,
         r"would overflow float32",
     ),
+    Case(
+        "D12-orthogonal-gain-overflows-float16",
+        call(lambda: wi.Orthogonal(gain=1e5, seed=1)((3, 3), "float16")),
+        InvArg,
+        r"gain=100000.0 would overflow float16",
+    ),
+    Case(
+        "D13-constant-2p63-into-int64",
+        call(lambda: wi.Constant(9.223372036854776e18)((2,), "int64")),
+        InvArg,
+        r"does not fit in int64",
+    ),
+    Case(
+        "D13-constant-2p64-into-uint64",
+        call(lambda: wi.Constant(1.8446744073709552e19)((2,), "uint64")),
+        InvArg,
+        r"does not fit in uint64",
+    ),
+    Case("P26-mean-huge-int", call(lambda: wi.RandomNormal(mean=10**400)), InvArg, r"`mean` must be finite"),
+    Case("P27-constant-huge-int", call(lambda: wi.Constant(10**400)), InvArg, r"`value` must be finite"),
+    Case(
+        "S17-dim-over-2p63-even-when-empty",
+        call(lambda: wi.GlorotUniform()((0, 10**400))),
+        Limit,
+        r"`shape` is too large",
+    ),
+    Case(
+        "S18-numel-2p70-sliced",
+        call(lambda: wi.RandomNormal(seed=1)((2**70,), index=(slice(2**64, 2**64 + 3),))),
+        Limit,
+        r"`shape` is too large",
+    ),
     Case("D10-constant-300-int8", call(lambda: wi.Constant(300)((2,), "int8")), InvArg, r"`value`=300.*int8"),
     Case("D10-constant-negative-uint8", call(lambda: wi.Constant(-1)((2,), "uint8")), InvArg, r"uint8"),
     Case("D-floatx-int", call(lambda: wi.set_floatx("int32")), InvType, r"set_floatx.*dtype 'int32'"),
@@ -519,6 +551,14 @@ CASES: list[Case] = [
     ),
     Case("J-2MB-bytes", given(lambda: b" " * 2_000_000, loads), Config, r"bytes; the limit"),
     Case("J-invalid-json", call(lambda: loads("{bad json")), Config, r"Invalid JSON config"),
+    Case("J-float-overflows-to-inf", call(lambda: loads("[1e999]")), Config, r"overflows to infinity"),
+    Case("J-5000-digit-int", call(lambda: loads("[" + "9" * 5000 + "]")), Config, r"Invalid JSON config"),
+    Case(
+        "SEED-generator-dict-with-non-dict-config",
+        call(lambda: wi.RandomNormal(seed={"class_name": "SeedGenerator", "config": 0})),
+        InvArg,
+        r"SeedGenerator config",
+    ),
     Case("J-invalid-utf8", call(lambda: loads(b"\xff\xfe{}")), Config, r"UTF-8"),
     Case("J-not-text", call(lambda: loads(123)), Config, r"JSON text"),
     Case(
@@ -783,3 +823,14 @@ def test_parameters_just_inside_the_dtype_range_give_finite_values():
     assert np.isfinite(wi.TruncatedNormal(stddev=3e4, seed=1)((100_000,), "float16")).all()
     assert np.isfinite(wi.RandomNormal(stddev=1e4, seed=1)((100_000,), "float16")).all()
     assert np.isfinite(wi.RandomUniform(-65504.0, 65504.0, seed=1)((100_000,), "float16")).all()
+
+
+def test_rank_up_to_64_works_for_deterministic_fills():
+    # numpy's broadcast_shapes stops at 32 dimensions; our own broadcast check does not
+    assert wi.Ones()((1,) * 40).shape == (1,) * 40
+    assert wi.Constant([1, 2])((1,) * 38 + (2,)).ravel().tolist() == [1.0, 2.0]
+
+
+def test_int64_edge_values_that_fit_are_exact():
+    assert wi.Constant(2**63 - 1)((2,), "int64").tolist() == [2**63 - 1] * 2
+    assert wi.Constant(-(2**63))((1,), "int64").tolist() == [-(2**63)]

@@ -21,12 +21,18 @@ T = TypeVar("T")
 MAX_VALUE_ELEMENTS = 1 << 20
 
 
+def _python(x: Any) -> Any:
+    """A numpy scalar as the Python int/float it holds (object arrays hold Python ints already)."""
+    return x.item() if isinstance(x, np.generic) else x
+
+
 def cast_checked(value: NDArray[Any], dtype: np.dtype[Any], owner: str, name: str) -> NDArray[Any]:
     """Cast ``value`` to ``dtype``; raise instead of wrapping around or overflowing to inf."""
     if dtype.kind in "iu":
         info = np.iinfo(dtype)
         truncated = np.trunc(value.astype(np.float64)) if value.dtype.kind == "f" else value
-        if value.size and (truncated.min() < info.min or truncated.max() > info.max):
+        # compare as Python numbers: exact, unlike numpy's float64 comparison near 2**63
+        if value.size and (_python(np.min(truncated)) < info.min or _python(np.max(truncated)) > info.max):
             raise InvalidArgumentError(
                 f"{owner}: `{name}`={short_repr(value.tolist() if value.ndim else value.item())} "
                 f"does not fit in {dtype.name} (range [{info.min}, {info.max}])."
@@ -79,8 +85,14 @@ def _validate_value(value: Any, owner: str) -> Any:
     if isinstance(value, (bool, np.bool_)):
         return value
     if isinstance(value, numbers.Real):
-        if not math.isfinite(float(value)):
-            raise InvalidArgumentError(f"{owner}: Argument `value` must be finite. Received: value={value}")
+        try:
+            finite = math.isfinite(float(value))
+        except OverflowError:
+            finite = False
+        if not finite:
+            raise InvalidArgumentError(
+                f"{owner}: Argument `value` must be finite. Received: value={short_repr(value)}"
+            )
         return value
     if isinstance(value, (list, tuple, np.ndarray)):
         if isinstance(value, (list, tuple)) and len(value) > MAX_VALUE_ELEMENTS:  # np.asarray is slow
@@ -122,11 +134,12 @@ class _Fill(BuiltinInitializer):
     def _generate(self, shape: Shape, region: Region, dtype: np.dtype[Any], whole: bool) -> NDArray[Any]:
         owner = type(self).__name__
         value = np.asarray(self.value)
-        try:
-            broadcast = np.broadcast_shapes(value.shape, shape)
-        except ValueError:
-            broadcast = None
-        if broadcast != tuple(shape):
+        # numpy's broadcast_shapes stops at 32 dimensions; shapes go up to 64
+        vshape = value.shape
+        fits = len(vshape) <= len(shape) and all(
+            v in (1, s) for v, s in zip(reversed(vshape), reversed(shape), strict=False)
+        )
+        if not fits:
             raise InvalidArgumentError(
                 f"{owner}: `value` of shape {value.shape} does not broadcast to shape={tuple(shape)}."
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -39,6 +40,13 @@ def _json_depth(text: str) -> int:
     return best
 
 
+def _finite_float(token: str) -> float:
+    value = float(token)
+    if not math.isfinite(value):
+        raise ConfigError(f"Number {short_repr(token)} in JSON config overflows to infinity.")
+    return value
+
+
 def _reject_constant(token: str) -> Any:
     raise ConfigError(f"Non-finite number {token} in JSON config; only finite numbers are allowed.")
 
@@ -59,11 +67,15 @@ def loads(text: str | bytes, *, max_bytes: int = MAX_JSON_BYTES) -> Any:
     if _json_depth(text) > MAX_DEPTH:
         raise ConfigError(f"JSON config is nested deeper than {MAX_DEPTH} levels.")
     try:
-        value = json.loads(text, parse_constant=_reject_constant)
+        value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
         raise ConfigError(
             f"Invalid JSON config: {exc.msg} at line {exc.lineno} column {exc.colno}."
         ) from None
+    except ValueError as exc:  # e.g. an integer longer than Python's int-parsing limit
+        if isinstance(exc, ConfigError):
+            raise
+        raise ConfigError(f"Invalid JSON config: {short_repr(str(exc))}") from None
     check_structure(value)
     return value
 

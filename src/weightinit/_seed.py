@@ -108,7 +108,8 @@ def _seed_from_dict(value: dict[str, Any], owner: str) -> SeedGenerator:
             "({'module': 'keras.random', 'class_name': 'SeedGenerator', 'config': {...}}). "
             f"Received: seed={short_repr(value)}"
         )
-    config = value.get("config") or {}
+    config = value.get("config")
+    config = {} if config is None else config
     if not isinstance(config, dict) or not set(config) <= {"seed", "name"}:
         raise InvalidArgumentError(
             f"{owner}: SeedGenerator config accepts only keys 'name' and 'seed'. "

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ._errors import InvalidArgumentError, InvalidTypeError, short_repr
+from ._errors import InvalidArgumentError, InvalidTypeError, ResourceLimitError, short_repr
 from ._limits import check_bytes
 
 __all__ = [
@@ -34,6 +34,8 @@ Index = tuple[slice, ...]
 Region = tuple[tuple[int, int], ...]
 
 MAX_RANK = 64
+#: a tensor's element count (flat indices are 64-bit counters) stays below this
+MAX_ELEMENTS = 2**63
 
 
 def _where(owner: str | None) -> str:
@@ -54,7 +56,10 @@ def check_real(
             f"{_where(owner)}Argument `{name}` must be a real number (int or float, not bool). "
             f"Received: {name}={short_repr(value)} of type {type(value).__name__}"
         )
-    result = float(value)
+    try:
+        result = float(value)
+    except OverflowError:
+        result = math.inf
     if not math.isfinite(result):
         raise InvalidArgumentError(
             f"{_where(owner)}Argument `{name}` must be finite. Received: {name}={result}"
@@ -138,6 +143,12 @@ def normalize_shape(shape: object, owner: str | None = None) -> Shape:
                 f"Received: shape={short_repr(shape)}"
             )
         dims.append(value)
+    if max(dims, default=0) >= MAX_ELEMENTS or math.prod(d for d in dims if d) >= MAX_ELEMENTS:
+        text = str(tuple(dims))
+        raise ResourceLimitError(
+            f"{_where(owner)}Argument `shape` is too large: shape {text[:200]} has dimensions that "
+            "(ignoring zeros) multiply to 2**63 or more."
+        )
     return tuple(dims)
 
 
