@@ -39,6 +39,13 @@ from weightinit._engine._transforms import TRUNC_MASS, normal_from_bits, uniform
 FAST = _kernel._fast
 needs_fast = pytest.mark.skipif(FAST is None, reason="the compiled kernel is not built")
 
+
+@pytest.fixture(autouse=True)
+def _kernel_enabled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests exercise the kernel itself: a caller's WEIGHTINIT_DISABLE_KERNEL does not apply."""
+    monkeypatch.delenv("WEIGHTINIT_DISABLE_KERNEL", raising=False)
+
+
 U32 = np.uint32
 BF16 = np.dtype(ml_dtypes.bfloat16)
 DTYPES = (np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.float16), BF16)
