@@ -72,9 +72,9 @@ def loads(text: str | bytes, *, max_bytes: int = MAX_JSON_BYTES) -> Any:
         raise ConfigError(
             f"Invalid JSON config: {exc.msg} at line {exc.lineno} column {exc.colno}."
         ) from None
+    except ConfigError:
+        raise
     except ValueError as exc:  # e.g. an integer longer than Python's int-parsing limit
-        if isinstance(exc, ConfigError):
-            raise
         raise ConfigError(f"Invalid JSON config: {short_repr(str(exc))}") from None
     check_structure(value)
     return value
@@ -90,25 +90,21 @@ def _is_container(value: Any) -> bool:
 
 def check_structure(value: Any) -> None:
     """Reject nesting deeper than ``MAX_DEPTH`` or more than ``MAX_ITEMS`` items (iteratively)."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
+    stack: list[tuple[Any, int]] = [(value, 1)] if _is_container(value) else []
     items = 0
     while stack:
         node, depth = stack.pop()
-        if depth > MAX_DEPTH:
+        # only containers are pushed; a non-empty one at MAX_DEPTH has children one level too deep
+        if node and depth >= MAX_DEPTH:
             raise ConfigError(f"Config is nested deeper than {MAX_DEPTH} levels.")
-        # children sit one level deeper; only containers are pushed (scalars need no visit)
+        items += len(node)
         if isinstance(node, Mapping):
-            items += len(node)
-            if node and depth >= MAX_DEPTH:
-                raise ConfigError(f"Config is nested deeper than {MAX_DEPTH} levels.")
             for k in node:
                 if not isinstance(k, str):
                     raise ConfigError(f"Config keys must be strings. Received key {short_repr(k)}.")
-            stack.extend((v, depth + 1) for v in node.values() if _is_container(v))
-        elif isinstance(node, (list, tuple)):
-            items += len(node)
-            if node and depth >= MAX_DEPTH:
-                raise ConfigError(f"Config is nested deeper than {MAX_DEPTH} levels.")
-            stack.extend((v, depth + 1) for v in node if _is_container(v))
+            children = node.values()
+        else:
+            children = node
+        stack.extend((v, depth + 1) for v in children if _is_container(v))
         if items > MAX_ITEMS:
             raise ConfigError(f"Config has more than {MAX_ITEMS} items.")

@@ -28,13 +28,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import ml_dtypes
 import numpy as np
 from numpy.typing import NDArray
 
 from ._engine import sample
 from ._errors import InvalidArgumentError
-from ._random import RandomInitializer
+from ._random import RandomInitializer, refuse_overflow
 from ._validation import Region, Shape, check_real
 
 __all__ = ["Orthogonal"]
@@ -180,12 +179,8 @@ class Orthogonal(RandomInitializer):
     def _generate(self, shape: Shape, region: Region, dtype: np.dtype[Any], whole: bool) -> NDArray[Any]:
         rows, cols = math.prod(shape[:-1]), shape[-1]
         big, small = max(rows, cols), min(rows, cols)
-        largest = float(ml_dtypes.finfo(dtype).max)  # type: ignore[no-untyped-call]
-        if not abs(self.gain) <= largest:  # entries of Q are at most 1 in magnitude
-            raise InvalidArgumentError(
-                f"Orthogonal: values with gain={self.gain} would overflow {dtype.name} "
-                f"(largest finite value {largest:.6g}). Use a wider dtype or a smaller gain."
-            )
+        # entries of Q are at most 1 in magnitude; Q is computed in float64
+        refuse_overflow("Orthogonal", f"gain={self.gain}", abs(self.gain), dtype, F64)
         seed, call = self._next_stream(whole)
         if big * small == 0:
             return np.empty(tuple(b - a for a, b in region), dtype=dtype)

@@ -97,6 +97,13 @@ def _check_range(owner: str, kind: str, a: float, b: float, dtype: np.dtype[Any]
         largest = abs(a) + z * b
         width = 0.0
         what = f"mean={a}, stddev={b}"
+    refuse_overflow(owner, what, largest, dtype, work, width)
+
+
+def refuse_overflow(
+    owner: str, what: str, largest: float, dtype: np.dtype[Any], work: np.dtype[Any], width: float = 0.0
+) -> None:
+    """Raise if magnitudes up to ``largest`` (and a range ``width``) overflow ``dtype`` or ``work``."""
     limit = min(float(ml_dtypes.finfo(dtype).max), float(np.finfo(work).max))  # type: ignore[no-untyped-call]
     if not (largest <= limit and width <= float(np.finfo(work).max)):
         raise InvalidArgumentError(

@@ -216,15 +216,15 @@ def _from_dict(obj: Mapping[str, Any], custom_objects: Mapping[str, Any]) -> Any
     cls = lookup_builtin(class_name)
     if cls is None:
         raise _unknown(class_name, custom_objects)
-    if module is None or not (
+    if module is None:
+        raise UnsafeConfigError(
+            f"Cannot deserialize object of type `{class_name}` with 'module': None: only registered "
+            "initializers have no module. If it is a custom class, register it with "
+            "weightinit.register_initializer()."
+        )
+    if not (
         module in BUILTIN_MODULES or module.startswith(("keras.src.initializers", "keras.initializers."))
     ):
-        if module is None:
-            raise UnsafeConfigError(
-                f"Cannot deserialize object of type `{class_name}` with 'module': None: only registered "
-                "initializers have no module. If it is a custom class, register it with "
-                "weightinit.register_initializer()."
-            )
         raise UnsafeConfigError(
             f"Built-in initializer {class_name!r} with unexpected module {short_repr(module)}; "
             f"accepted: {', '.join(BUILTIN_MODULES)} (modules are never imported)."

@@ -65,7 +65,6 @@ class _Transform:
             low_t = np.asarray(self.p0, dtype=dtype)[()]
             high_t = np.asarray(wtype(b), dtype=dtype)[()]
             self.constant = None if low_t < high_t else low_t
-            self.high_t = high_t
             self.below_high: Any = _prev_below(high_t, dtype) if self.constant is None else None
         else:
             self.p0 = wtype(a)  # mean
