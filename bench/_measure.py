@@ -20,16 +20,21 @@ RSS_UNIT = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS,
 
 
 WARM_UP = 2
+#: a first call slower than this is warm-up enough (Orthogonal: seconds per call)
+SLOW_CALL = 0.5
 
 
 def timing(fn: Call, sync: Sync, repeats: int) -> dict[str, Any]:
-    """Median and best wall time of ``repeats`` calls after ``WARM_UP`` untimed calls.
+    """Median and best wall time of ``repeats`` calls after up to ``WARM_UP`` untimed calls.
 
     ``sync`` waits for the result (jax dispatches asynchronously); each result
     is dropped before the next call so every call allocates its own output.
     """
     for _ in range(WARM_UP):  # compilation, thread pools, lazy imports, the allocator's state
+        start = time.perf_counter()
         sync(fn())
+        if time.perf_counter() - start > SLOW_CALL:
+            break
     times = []
     for _ in range(repeats):
         gc.collect()

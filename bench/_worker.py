@@ -25,7 +25,9 @@ ITEMSIZE = {"float16": 2, "bfloat16": 2, "float32": 4, "float64": 8}
 MARKER = "RESULT "
 
 
-def run_case(peer: Any, case: dict[str, Any], repeats: int) -> dict[str, Any] | None:
+def run_case(peer: Any, case: dict[str, Any], threads: int, repeats: int) -> dict[str, Any] | None:
+    if case.get("threads") and threads and threads not in case["threads"]:
+        return None
     try:
         fn = peer.build(case)
         if fn is None:
@@ -50,7 +52,7 @@ def main() -> None:
     info = {"import_and_setup_seconds": round(time.perf_counter() - start, 3), **peer.info()}
     if name in ("weightinit", "numpy"):
         info["numpy_blas"] = blas_info()
-    results = [r for r in (run_case(peer, case, repeats) for case in cases) if r is not None]
+    results = [r for r in (run_case(peer, case, threads, repeats) for case in cases) if r is not None]
     print(MARKER + json.dumps({"peer": name, "threads": threads or None, "info": info, "results": results}))
 
 

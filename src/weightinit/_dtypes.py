@@ -3,13 +3,17 @@
 Random initializers produce real floating dtypes only (float16, bfloat16,
 float32, float64). Deterministic ones also produce integers, bool and complex.
 The output dtype is always exactly the one requested.
+
+``ml_dtypes`` (which provides bfloat16) is imported only when bfloat16 is first
+asked for: importing it costs more than a second with some of its releases,
+and most programs never use bfloat16.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-import ml_dtypes
 import numpy as np
 
 from ._errors import InvalidTypeError, short_repr
@@ -17,7 +21,10 @@ from ._errors import InvalidTypeError, short_repr
 __all__ = [
     "ANY_DTYPES",
     "FLOAT_DTYPES",
+    "bfloat16",
     "floatx",
+    "is_bfloat16",
+    "max_finite",
     "resolve_dtype",
     "set_floatx",
 ]
@@ -36,9 +43,35 @@ INT_DTYPES: tuple[str, ...] = (
 COMPLEX_DTYPES: tuple[str, ...] = ("complex64", "complex128")
 ANY_DTYPES: tuple[str, ...] = FLOAT_DTYPES + INT_DTYPES + ("bool",) + COMPLEX_DTYPES
 
-_BY_NAME: dict[str, np.dtype[Any]] = {
-    name: np.dtype(ml_dtypes.bfloat16) if name == "bfloat16" else np.dtype(name) for name in ANY_DTYPES
-}
+_BY_NAME: dict[str, np.dtype[Any]] = {name: np.dtype(name) for name in ANY_DTYPES if name != "bfloat16"}
+
+
+@functools.cache
+def bfloat16() -> np.dtype[Any]:
+    """The bfloat16 dtype of ``ml_dtypes`` (imported on the first call)."""
+    import ml_dtypes
+
+    dtype: np.dtype[Any] = np.dtype(ml_dtypes.bfloat16)
+    return dtype
+
+
+def is_bfloat16(dtype: np.dtype[Any]) -> bool:
+    """True for the bfloat16 dtype, without importing ``ml_dtypes``."""
+    return dtype.name == "bfloat16" and dtype.itemsize == 2
+
+
+def max_finite(dtype: np.dtype[Any]) -> float:
+    """The largest finite value of a floating ``dtype`` (bfloat16 included)."""
+    if is_bfloat16(dtype):
+        import ml_dtypes
+
+        return float(ml_dtypes.finfo(dtype).max)  # type: ignore[no-untyped-call]
+    return float(np.finfo(dtype).max)
+
+
+def _by_name(name: str) -> np.dtype[Any]:
+    return bfloat16() if name == "bfloat16" else _BY_NAME[name]
+
 
 _floatx = "float32"
 
@@ -56,12 +89,12 @@ def set_floatx(name: str) -> None:
 
 def _name_of(dtype: object) -> str | None:
     if isinstance(dtype, str):
-        return dtype if dtype in _BY_NAME else None
+        return dtype if dtype in ANY_DTYPES else None
     try:
         name = np.dtype(dtype).name  # type: ignore[call-overload]
     except (TypeError, ValueError):
         return None
-    return name if name in _BY_NAME else None
+    return name if name in ANY_DTYPES else None
 
 
 def resolve_dtype(dtype: object, allowed: tuple[str, ...], owner: str) -> np.dtype[Any]:
@@ -73,4 +106,4 @@ def resolve_dtype(dtype: object, allowed: tuple[str, ...], owner: str) -> np.dty
         raise InvalidTypeError(
             f"{owner}: unsupported dtype {short_repr(dtype)}. Supported dtypes: {', '.join(sorted(allowed))}."
         )
-    return _BY_NAME[name]
+    return _by_name(name)

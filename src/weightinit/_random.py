@@ -6,12 +6,11 @@ import threading
 import warnings
 from typing import Any, ClassVar
 
-import ml_dtypes
 import numpy as np
 from numpy.typing import NDArray
 
 from ._base import BuiltinInitializer
-from ._dtypes import FLOAT_DTYPES
+from ._dtypes import FLOAT_DTYPES, max_finite
 from ._engine import sample, work_dtype
 from ._errors import InvalidArgumentError
 from ._seed import SeedGenerator, serialize_seed, validate_seed
@@ -104,7 +103,7 @@ def refuse_overflow(
     owner: str, what: str, largest: float, dtype: np.dtype[Any], work: np.dtype[Any], width: float = 0.0
 ) -> None:
     """Raise if magnitudes up to ``largest`` (and a range ``width``) overflow ``dtype`` or ``work``."""
-    limit = min(float(ml_dtypes.finfo(dtype).max), float(np.finfo(work).max))  # type: ignore[no-untyped-call]
+    limit = min(max_finite(dtype), max_finite(work))
     if not (largest <= limit and width <= float(np.finfo(work).max)):
         raise InvalidArgumentError(
             f"{owner}: values with {what} would overflow {dtype.name} (largest finite value "

@@ -16,7 +16,6 @@ import importlib
 import os
 from typing import Any
 
-import ml_dtypes
 import numpy as np
 
 _fast: Any
@@ -28,12 +27,8 @@ except ImportError:  # pragma: no cover
 __all__ = ["available", "fill_runs", "num_threads"]
 
 KIND_CODES = {"uniform": 0, "normal": 1, "truncated_normal": 2}
-DTYPE_CODES = {
-    np.dtype(np.float32): 0,
-    np.dtype(np.float64): 1,
-    np.dtype(np.float16): 2,
-    np.dtype(ml_dtypes.bfloat16): 3,
-}
+# by dtype name, so that bfloat16 needs no import of ml_dtypes here
+DTYPE_CODES = {"float32": 0, "float64": 1, "float16": 2, "bfloat16": 3}
 MAX_OUTER_DIMS = 64
 # Instruction set of the compiled loops: -1 is the best this CPU supports; tests
 # set an index of ``_fast.isas()`` to check every variant against the reference.
@@ -78,7 +73,7 @@ def fill_runs(kind: str, key: tuple[int, int], runs: Any, flat: Any, transform: 
     """
     if _fast is None or not available():
         return False
-    code = DTYPE_CODES.get(np.dtype(flat.dtype))
+    code = DTYPE_CODES.get(flat.dtype.name)
     if (
         code is None
         or kind not in KIND_CODES

@@ -12,10 +12,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import ml_dtypes
 import numpy as np
 from numpy.typing import NDArray
 
+from .._dtypes import is_bfloat16
 from . import _kernel
 from ._bits import words_gather, words_range
 from ._keys import derive_key
@@ -28,7 +28,6 @@ KINDS = ("normal", "truncated_normal", "uniform")
 CHUNK = 1 << 16
 # Runs shorter than this are generated through flat-index gathers, several at a time.
 SHORT_RUN = 4096
-BF16 = np.dtype(ml_dtypes.bfloat16)
 
 
 def work_dtype(dtype: np.dtype[Any]) -> np.dtype[Any]:
@@ -38,15 +37,15 @@ def work_dtype(dtype: np.dtype[Any]) -> np.dtype[Any]:
 
 def _prev_below(x: Any, dtype: np.dtype[Any]) -> Any:
     """The largest value of ``dtype`` strictly below ``x``."""
-    if dtype == BF16:
-        bits = int(np.asarray(x, dtype=BF16).view(np.uint16))
+    if is_bfloat16(dtype):
+        bits = int(np.asarray(x, dtype=dtype).view(np.uint16))
         if bits & 0x7FFF == 0:
             bits = 0x8001
         elif bits & 0x8000:
             bits += 1
         else:
             bits -= 1
-        return np.asarray(bits, dtype=np.uint16).view(BF16)[()]
+        return np.asarray(bits, dtype=np.uint16).view(dtype)[()]
     return np.nextafter(dtype.type(x), dtype.type(-np.inf))
 
 
