@@ -17,6 +17,7 @@ import functools
 import numpy as np
 import pytest
 
+from weightinit._dtypes import bfloat16
 from weightinit._engine import _kernel, _sample
 from weightinit._engine._bits import words_gather, words_range
 from weightinit._engine._keys import DOMAINS, STREAM_VERSION, derive_key
@@ -180,7 +181,7 @@ def test_kernel_and_numpy_reference_give_identical_bits():
     regions = [((0, 37), (0, 5), (0, 11)), ((3, 30), (1, 4), (2, 9)), ((36, 37), (0, 5), (10, 11))]
     for kind, a, b in [("normal", 0.5, 2.0), ("truncated_normal", -1.0, 0.3), ("uniform", -2.0, 3.0)]:
         for dtype in ("float16", "bfloat16", "float32", "float64"):
-            dt = np.dtype(_sample.BF16) if dtype == "bfloat16" else np.dtype(dtype)
+            dt = bfloat16() if dtype == "bfloat16" else np.dtype(dtype)
             for region in regions:
                 ref = _sample.sample(kind, 5, 2, shape, region, dt, a, b, backend="reference")
                 fast = _sample.sample(kind, 5, 2, shape, region, dt, a, b, backend="kernel")

@@ -49,7 +49,7 @@ def _kernel_enabled(monkeypatch: pytest.MonkeyPatch) -> None:
 U32 = np.uint32
 BF16 = np.dtype(ml_dtypes.bfloat16)
 DTYPES = (np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.float16), BF16)
-DTYPE_CODE = {dt: _kernel.DTYPE_CODES[dt] for dt in DTYPES}
+DTYPE_CODE = {dt: _kernel.DTYPE_CODES[dt.name] for dt in DTYPES}
 KINDS = ("uniform", "normal", "truncated_normal")
 KIND_CODE = _kernel.KIND_CODES
 PARAMS = {"uniform": (-0.75, 1.25), "normal": (0.5, 2.0), "truncated_normal": (-1.0, 0.3)}
@@ -161,6 +161,12 @@ def test_thread_count_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -
 
 
 @needs_fast
+def test_large_outputs_use_non_temporal_stores() -> None:
+    default = FAST.stream_threshold()
+    assert default == 8 << 20
+    assert FAST.stream_threshold(5) == default and FAST.stream_threshold(default) == 5
+
+
 def test_instruction_sets_reported() -> None:
     names = FAST.isas()
     assert names[0] == "default"
@@ -257,12 +263,19 @@ def test_kernel_equals_reference_on_many_regions(
     kind: str, dtype: np.dtype, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     a, b = PARAMS[kind]
-    for shape, region in REGIONS:
-        ref = _sample.sample(kind, 21, 5, shape, region, dtype, a, b, backend="reference")
-        for isa in ISAS:
-            monkeypatch.setattr(_kernel, "isa", isa)
-            got = _sample.sample(kind, 21, 5, shape, region, dtype, a, b, backend="kernel")
-            _assert_same_bits(ref, got, (kind, dtype, shape, region, FAST.isas()[isa]))
+    default = FAST.stream_threshold()
+    try:
+        for shape, region in REGIONS:
+            ref = _sample.sample(kind, 21, 5, shape, region, dtype, a, b, backend="reference")
+            for isa in ISAS:
+                monkeypatch.setattr(_kernel, "isa", isa)
+                # regular stores, then non-temporal ones (used for large outputs) on every size
+                for threshold in (default, 0):
+                    FAST.stream_threshold(threshold)
+                    got = _sample.sample(kind, 21, 5, shape, region, dtype, a, b, backend="kernel")
+                    _assert_same_bits(ref, got, (kind, dtype, shape, region, FAST.isas()[isa], threshold))
+    finally:
+        FAST.stream_threshold(default)
 
 
 @needs_fast
@@ -517,12 +530,13 @@ def test_values_do_not_depend_on_the_thread_count(dtype: np.dtype) -> None:
 
 _DIGEST_SCRIPT = """
 import hashlib, numpy as np
+from weightinit._dtypes import bfloat16
 from weightinit._engine import _kernel, _sample
 assert _kernel.available()
 h = hashlib.sha256()
 for kind, a, b in [("uniform", -1.0, 1.0), ("normal", 0.0, 1.0), ("truncated_normal", 0.0, 1.0)]:
     for dt in ("float32", "float64", "float16", "bfloat16"):
-        dtype = _sample.BF16 if dt == "bfloat16" else np.dtype(dt)
+        dtype = bfloat16() if dt == "bfloat16" else np.dtype(dt)
         for region in (((0, 600), (0, 1000)), ((7, 590), (3, 997)), ((0, 600), (5, 6))):
             out = _sample.sample(kind, 99, 1, (600, 1000), region, dtype, a, b)
             h.update(out.tobytes())

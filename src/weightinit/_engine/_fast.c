@@ -33,6 +33,9 @@
 
 #include <float.h>
 #include <math.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <stdint.h>
 #include <string.h>
 
@@ -101,6 +104,8 @@ enum { ISA_DEFAULT = 0, ISA_AVX2 = 1, ISA_AVX512 = 2, ISA_COUNT = 3 };
 #define BL 512              /* lanes per block */
 #define CHUNK (1u << 16)    /* elements per unit of thread work */
 #define MAXD 64             /* outer dimensions of a region */
+/* outputs from this size on (beyond what the caches would keep) use non-temporal stores */
+static uint64_t stream_bytes = (uint64_t)8 << 20;
 #define KS_PARITY 0x1BD11BDAu
 
 #define TRUNC_MASS 0.95449973610364158
@@ -446,6 +451,7 @@ typedef struct {
     uint64_t sizes[MAXD], offsets[MAXD], strides[MAXD];
     float f0, f1, fbh;
     double d0, d1, dbh;
+    int stream;    /* store with non-temporal writes (large outputs) */
     uint64_t next; /* next chunk to hand out (atomic) */
     /* test entry point: caller-given words instead of counters */
     const uint32_t *words;
@@ -540,20 +546,51 @@ WI_INLINE void cvt16_portable(const float *WI_RESTRICT src, uint16_t *WI_RESTRIC
     for (int j = 0; j < n; j++) dst[j] = to_f16(src[j]);
 }
 
+/* float32 -> bfloat16 for a block, portable version. */
+WI_INLINE void cvtbf_portable(const float *WI_RESTRICT src, uint16_t *WI_RESTRICT dst, int n) {
+    for (int j = 0; j < n; j++) dst[j] = to_bf16(src[j]);
+}
+
+/* Copy a block of results from the lane buffer to the output. Large outputs
+   (beyond the caches, where each written line would first be read) use
+   non-temporal 16-byte stores for the aligned middle; run_chunks ends with a
+   store fence. */
+WI_INLINE void store_out(char *WI_RESTRICT dst, const char *WI_RESTRICT src, size_t nbytes, int stream) {
+#if defined(__SSE2__)
+    if (stream) {
+        size_t head = (size_t)((16u - ((uintptr_t)dst & 15u)) & 15u);
+        if (head > nbytes) head = nbytes;
+        memcpy(dst, src, head);
+        size_t k = head;
+        for (; k + 16 <= nbytes; k += 16)
+            _mm_stream_si128((__m128i *)(dst + k), _mm_loadu_si128((const __m128i *)(src + k)));
+        memcpy(dst + k, src + k, nbytes - k);
+        return;
+    }
+#else
+    (void)stream;
+#endif
+    memcpy(dst, src, nbytes);
+}
+
 /* Transform n lanes and store them at dst (already offset to the first one).
    float32 work: words w[0 .. n); float64 work: the pairs (w[j], x1[j]). */
 WI_INLINE void emit_impl(const job_t *jb, const uint32_t *WI_RESTRICT w,
                          const uint32_t *WI_RESTRICT x1, int n, char *dst, cvt16_fn cvt16,
-                         compact32_fn c32, compact64_fn c64) {
+                         cvt16_fn cvtbf, compact32_fn c32, compact64_fn c64) {
     normal_scratch_t ns;
     float tmp[BL];
+    double tmpd[BL];
+    uint16_t tmph[BL];
     const float f0 = jb->f0, f1 = jb->f1, fbh = jb->fbh;
     const double d0 = jb->d0, d1 = jb->d1, dbh = jb->dbh;
     const int truncated = jb->kind == K_TRUNCATED;
-    /* float32 work goes straight to a float32 output, else through tmp */
-    float *WI_RESTRICT vf = jb->dtype == D_F32 ? (float *)dst : tmp;
-    double *WI_RESTRICT od = (double *)dst;
-    uint16_t *WI_RESTRICT oh = (uint16_t *)dst;
+    const int stream = jb->stream;
+    /* results go straight to the output, or through a lane buffer when they
+       need a narrowing cast or non-temporal stores */
+    float *WI_RESTRICT vf = (jb->dtype == D_F32 && !stream) ? (float *)dst : tmp;
+    double *WI_RESTRICT od = stream ? tmpd : (double *)dst;
+    uint16_t *WI_RESTRICT oh = stream ? tmph : (uint16_t *)dst;
     if (jb->dtype == D_F64) {
         if (jb->kind == K_UNIFORM)
             for (int j = 0; j < n; j++) od[j] = uniform_words_f64(w[j], x1[j], d0, d1, dbh);
@@ -561,6 +598,7 @@ WI_INLINE void emit_impl(const job_t *jb, const uint32_t *WI_RESTRICT w,
             normal_block_f64(w, x1, n, 1, d0, d1, od, &ns, c64);
         else
             normal_block_f64(w, x1, n, 0, d0, d1, od, &ns, c64);
+        if (stream) store_out(dst, (const char *)tmpd, (size_t)n * 8u, 1);
         return;
     }
     if (jb->kind == K_UNIFORM)
@@ -569,10 +607,14 @@ WI_INLINE void emit_impl(const job_t *jb, const uint32_t *WI_RESTRICT w,
         normal_block_f32(w, n, 1, f0, f1, vf, &ns, c32);
     else
         normal_block_f32(w, n, 0, f0, f1, vf, &ns, c32);
+    if (jb->dtype == D_F32) {
+        if (stream) store_out(dst, (const char *)tmp, (size_t)n * 4u, 1);
+        return;
+    }
     /* narrowing casts in their own loops (fused ones spill registers) */
     if (jb->dtype == D_F16) cvt16(tmp, oh, n);
-    if (jb->dtype == D_BF16)
-        for (int j = 0; j < n; j++) oh[j] = to_bf16(tmp[j]);
+    if (jb->dtype == D_BF16) cvtbf(tmp, oh, n);
+    if (stream) store_out(dst, (const char *)tmph, (size_t)n * 2u, 1);
 }
 
 typedef void (*emit_fn)(const job_t *, const uint32_t *, const uint32_t *, int, char *);
@@ -726,13 +768,10 @@ WI_INLINE void words_range_impl(const job_t *jb, uint64_t p, uint64_t pend, emit
 
 /* One copy of the loops per instruction set. */
 #define DEFINE_ISA(SUFFIX, ATTR)                                                              \
-    ATTR static void threefry_##SUFFIX(uint32_t *x0, uint32_t *x1, int n, uint32_t k0,        \
-                                       uint32_t k1) {                                         \
-        threefry_lanes(x0, x1, n, k0, k1);                                                     \
-    }                                                                                          \
     ATTR static void emit_##SUFFIX(const job_t *jb, const uint32_t *w, const uint32_t *x1,    \
                                    int n, char *dst) {                                        \
-        emit_impl(jb, w, x1, n, dst, cvt16_##SUFFIX, compact32_##SUFFIX, compact64_##SUFFIX);  \
+        emit_impl(jb, w, x1, n, dst, cvt16_##SUFFIX, cvtbf_##SUFFIX, compact32_##SUFFIX,        \
+                  compact64_##SUFFIX);                                                         \
     }                                                                                          \
     ATTR static void work_range_##SUFFIX(const job_t *jb, uint64_t p, uint64_t pend) {         \
         if (jb->words)                                                                         \
@@ -741,7 +780,11 @@ WI_INLINE void words_range_impl(const job_t *jb, uint64_t p, uint64_t pend, emit
             work_range_impl(jb, p, pend, threefry_##SUFFIX, emit_##SUFFIX);                    \
     }
 
+static void threefry_default(uint32_t *x0, uint32_t *x1, int n, uint32_t k0, uint32_t k1) {
+    threefry_lanes(x0, x1, n, k0, k1);
+}
 static void cvt16_default(const float *src, uint16_t *dst, int n) { cvt16_portable(src, dst, n); }
+static void cvtbf_default(const float *src, uint16_t *dst, int n) { cvtbf_portable(src, dst, n); }
 static int compact32_default(const float *q, int n, int32_t *ti, float *tq) {
     return compact32_portable(q, n, ti, tq);
 }
@@ -750,6 +793,57 @@ static int compact64_default(const double *q, int n, int32_t *ti, double *tq) {
 }
 DEFINE_ISA(default, )
 #if WI_MULTIVERSION
+/* AVX2 has no vector rotate: a rotation is two shifts and an or, and Zen 2 /
+   Haswell run vector shifts on fewer ports than adds. Rotations by 16 and 24
+   bits are byte permutations (one shuffle). Four vectors (32 blocks) are
+   interleaved so that the 20 dependent rounds of one do not stall the core. */
+#define TF_V 4
+#define ROTV(x, r) _mm256_or_si256(_mm256_slli_epi32((x), (r)), _mm256_srli_epi32((x), 32 - (r)))
+#define TF_ROUND_V(r)                                                      \
+    for (int v = 0; v < TF_V; v++) {                                       \
+        a[v] = _mm256_add_epi32(a[v], b[v]);                               \
+        b[v] = _mm256_xor_si256(                                           \
+            (r) == 16 ? _mm256_shuffle_epi8(b[v], rot16)                   \
+                      : (r) == 24 ? _mm256_shuffle_epi8(b[v], rot24) : ROTV(b[v], (r)), \
+            a[v]);                                                         \
+    }
+#define TF_INJECT_V(ka, kb, s)                                             \
+    for (int v = 0; v < TF_V; v++) {                                       \
+        a[v] = _mm256_add_epi32(a[v], (ka));                               \
+        b[v] = _mm256_add_epi32(b[v], _mm256_add_epi32((kb), _mm256_set1_epi32(s))); \
+    }
+#define TF_FOUR_A_V TF_ROUND_V(13) TF_ROUND_V(15) TF_ROUND_V(26) TF_ROUND_V(6)
+#define TF_FOUR_B_V TF_ROUND_V(17) TF_ROUND_V(29) TF_ROUND_V(16) TF_ROUND_V(24)
+
+WI_ATTR_AVX2 static void threefry_avx2(uint32_t *x0, uint32_t *x1, int n, uint32_t k0, uint32_t k1) {
+    const uint32_t k2 = k0 ^ k1 ^ KS_PARITY;
+    const __m256i K0 = _mm256_set1_epi32((int)k0), K1 = _mm256_set1_epi32((int)k1),
+                  K2 = _mm256_set1_epi32((int)k2);
+    /* per 32-bit lane: rotl 16 takes bytes (2, 3, 0, 1), rotl 24 bytes (1, 2, 3, 0) */
+    const __m256i rot16 = _mm256_setr_epi8(2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13, 2, 3,
+                                           0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13);
+    const __m256i rot24 = _mm256_setr_epi8(1, 2, 3, 0, 5, 6, 7, 4, 9, 10, 11, 8, 13, 14, 15, 12, 1, 2,
+                                           3, 0, 5, 6, 7, 4, 9, 10, 11, 8, 13, 14, 15, 12);
+    int j = 0;
+    for (; j + 8 * TF_V <= n; j += 8 * TF_V) {
+        __m256i a[TF_V], b[TF_V];
+        for (int v = 0; v < TF_V; v++) {
+            a[v] = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(x0 + j + 8 * v)), K0);
+            b[v] = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(x1 + j + 8 * v)), K1);
+        }
+        TF_FOUR_A_V TF_INJECT_V(K1, K2, 1)
+        TF_FOUR_B_V TF_INJECT_V(K2, K0, 2)
+        TF_FOUR_A_V TF_INJECT_V(K0, K1, 3)
+        TF_FOUR_B_V TF_INJECT_V(K1, K2, 4)
+        TF_FOUR_A_V TF_INJECT_V(K2, K0, 5)
+        for (int v = 0; v < TF_V; v++) {
+            _mm256_storeu_si256((__m256i *)(x0 + j + 8 * v), a[v]);
+            _mm256_storeu_si256((__m256i *)(x1 + j + 8 * v), b[v]);
+        }
+    }
+    if (j < n) threefry_lanes(x0 + j, x1 + j, n - j, k0, k1);
+}
+
 WI_ATTR_AVX2 static void cvt16_avx2(const float *src, uint16_t *dst, int n) {
     int j = 0;
     for (; j + 8 <= n; j += 8) {
@@ -759,6 +853,30 @@ WI_ATTR_AVX2 static void cvt16_avx2(const float *src, uint16_t *dst, int n) {
     }
     for (; j < n; j++) dst[j] = to_f16(src[j]);
 }
+/* to_bf16 on 16 lanes at a time; the 32-bit results are at most 0xFFFF, so the
+   unsigned-saturating pack keeps them, and a lane permutation restores the order. */
+WI_ATTR_AVX2 static void cvtbf_avx2(const float *src, uint16_t *dst, int n) {
+    const __m256i one = _mm256_set1_epi32(1), half = _mm256_set1_epi32(0x7FFF);
+    const __m256i absm = _mm256_set1_epi32(0x7FFFFFFF), inf = _mm256_set1_epi32(0x7F800000);
+    const __m256i signm = _mm256_set1_epi32(0x8000), qnan = _mm256_set1_epi32(0x7FC0);
+    int j = 0;
+    for (; j + 16 <= n; j += 16) {
+        __m256i r[2];
+        for (int h = 0; h < 2; h++) {
+            const __m256i u = _mm256_loadu_si256((const __m256i *)(src + j + 8 * h));
+            const __m256i hi = _mm256_srli_epi32(u, 16);
+            const __m256i rounded =
+                _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(u, half), _mm256_and_si256(hi, one)), 16);
+            const __m256i nan = _mm256_cmpgt_epi32(_mm256_and_si256(u, absm), inf);
+            const __m256i q = _mm256_or_si256(_mm256_and_si256(hi, signm), qnan);
+            r[h] = _mm256_blendv_epi8(rounded, q, nan);
+        }
+        const __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(r[0], r[1]), 0xD8);
+        _mm256_storeu_si256((__m256i *)(dst + j), packed);
+    }
+    for (; j < n; j++) dst[j] = to_bf16(src[j]);
+}
+
 /* AVX2 compaction: a movemask of the tail test picks a permutation that moves
    the tail lanes to the front; the whole vector is stored, k advances by the
    number of tail lanes. */
@@ -890,6 +1008,13 @@ WI_ATTR_AVX512 static void cvt16_avx512(const float *src, uint16_t *dst, int n) 
     }
     for (; j < n; j++) dst[j] = to_f16(src[j]);
 }
+WI_ATTR_AVX512 static void cvtbf_avx512(const float *src, uint16_t *dst, int n) {
+    cvtbf_portable(src, dst, n); /* vectorised by the compiler (vpmovdw) */
+}
+WI_ATTR_AVX512 static void threefry_avx512(uint32_t *x0, uint32_t *x1, int n, uint32_t k0,
+                                           uint32_t k1) {
+    threefry_lanes(x0, x1, n, k0, k1); /* vectorised by the compiler, with vprold */
+}
 DEFINE_ISA(avx2, WI_ATTR_AVX2)
 DEFINE_ISA(avx512, WI_ATTR_AVX512)
 #endif
@@ -932,6 +1057,9 @@ static void run_chunks(job_t *jb) {
         const uint64_t e = jb->total - p > CHUNK ? p + CHUNK : jb->total;
         fn(jb, p, e);
     }
+#if defined(__SSE2__)
+    if (jb->stream) _mm_sfence(); /* order the non-temporal stores before the join */
+#endif
 }
 
 #if WI_THREADS
@@ -1093,6 +1221,7 @@ static PyObject *py_fill(PyObject *self, PyObject *args) {
     jb->length = length;
     jb->base = base;
     set_params(jb, p0, p1, bh);
+    jb->stream = (uint64_t)view.len >= stream_bytes;
     run_job(jb, threads);
     PyMem_Free(jb);
     PyBuffer_Release(&view);
@@ -1183,6 +1312,15 @@ static PyObject *py_threefry(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+static PyObject *py_stream_threshold(PyObject *self, PyObject *args) {
+    (void)self;
+    long long n = -1;
+    if (!PyArg_ParseTuple(args, "|L", &n)) return NULL;
+    const uint64_t old = stream_bytes;
+    if (n >= 0) stream_bytes = (uint64_t)n;
+    return PyLong_FromUnsignedLongLong(old);
+}
+
 static PyObject *py_isas(PyObject *self, PyObject *noargs) {
     (void)self;
     (void)noargs;
@@ -1209,6 +1347,9 @@ static PyMethodDef methods[] = {
     {"fill", py_fill, METH_VARARGS, fill_doc},
     {"transform", py_transform, METH_VARARGS, transform_doc},
     {"threefry", py_threefry, METH_VARARGS, threefry_doc},
+    {"stream_threshold", py_stream_threshold, METH_VARARGS,
+     "stream_threshold(n=-1): outputs of at least this many bytes are written with non-temporal\n"
+     "stores; returns the previous value and sets it to n when n >= 0 (tests)."},
     {"isas", py_isas, METH_NOARGS,
      "Names of the compiled instruction sets by index; None where this CPU lacks one."},
     {"best_isa", py_best_isa, METH_NOARGS, "Index of the instruction set used by default."},
