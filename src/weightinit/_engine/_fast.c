@@ -504,6 +504,13 @@ WI_INLINE int compact64_portable(const double *WI_RESTRICT q, int n, int32_t *WI
 
 /* q of each lane to qd, the central branch of the quantile to dst (all lanes). */
 typedef void (*central64_fn)(const uint32_t *, const uint32_t *, int, int, double *, double *);
+/* The near-tail branch (first pass) of the k packed tail lanes; sets *far if one is beyond. */
+typedef void (*tail64_fn)(const double *, int, double *, uint32_t *);
+
+WI_INLINE void tail64_portable(const double *WI_RESTRICT tq, int k, double *WI_RESTRICT tz,
+                               uint32_t *far) {
+    for (int t = 0; t < k; t++) tz[t] = tail_f64(tq[t], 0, far);
+}
 
 WI_INLINE void central64_portable(const uint32_t *WI_RESTRICT x0, const uint32_t *WI_RESTRICT x1,
                                   int n, int truncated, double *WI_RESTRICT qd,
@@ -535,11 +542,11 @@ WI_INLINE void normal_block_f32(const uint32_t *WI_RESTRICT w, int n, int trunca
 WI_INLINE void normal_block_f64(const uint32_t *WI_RESTRICT x0, const uint32_t *WI_RESTRICT x1,
                                 int n, int truncated, double mean, double std,
                                 double *WI_RESTRICT dst, normal_scratch_t *ns,
-                                compact64_fn compact, central64_fn central) {
+                                compact64_fn compact, central64_fn central, tail64_fn tail) {
     central(x0, x1, n, truncated, ns->qd, dst);
     const int k = compact(ns->qd, n, ns->ti, ns->tqd);
     uint32_t far = 0;
-    for (int t = 0; t < k; t++) ns->tzd[t] = tail_f64(ns->tqd[t], 0, &far);
+    tail(ns->tqd, k, ns->tzd, &far);
     if (far)
         for (int t = 0; t < k; t++) ns->tzd[t] = tail_f64(ns->tqd[t], 1, &far);
     for (int t = 0; t < k; t++) dst[ns->ti[t]] = ns->tzd[t];
@@ -587,7 +594,7 @@ WI_INLINE void store_out(char *WI_RESTRICT dst, const char *WI_RESTRICT src, siz
 WI_INLINE void emit_impl(const job_t *jb, const uint32_t *WI_RESTRICT w,
                          const uint32_t *WI_RESTRICT x1, int n, char *dst, cvt16_fn cvt16,
                          cvt16_fn cvtbf, compact32_fn c32, compact64_fn c64,
-                         central64_fn cen64) {
+                         central64_fn cen64, tail64_fn tail64) {
     normal_scratch_t ns;
     float tmp[BL];
     double tmpd[BL];
@@ -605,9 +612,9 @@ WI_INLINE void emit_impl(const job_t *jb, const uint32_t *WI_RESTRICT w,
         if (jb->kind == K_UNIFORM)
             for (int j = 0; j < n; j++) od[j] = uniform_words_f64(w[j], x1[j], d0, d1, dbh);
         else if (truncated)
-            normal_block_f64(w, x1, n, 1, d0, d1, od, &ns, c64, cen64);
+            normal_block_f64(w, x1, n, 1, d0, d1, od, &ns, c64, cen64, tail64);
         else
-            normal_block_f64(w, x1, n, 0, d0, d1, od, &ns, c64, cen64);
+            normal_block_f64(w, x1, n, 0, d0, d1, od, &ns, c64, cen64, tail64);
         if (stream) store_out(dst, (const char *)tmpd, (size_t)n * 8u, 1);
         return;
     }
@@ -781,7 +788,7 @@ WI_INLINE void words_range_impl(const job_t *jb, uint64_t p, uint64_t pend, emit
     ATTR static void emit_##SUFFIX(const job_t *jb, const uint32_t *w, const uint32_t *x1,    \
                                    int n, char *dst) {                                        \
         emit_impl(jb, w, x1, n, dst, cvt16_##SUFFIX, cvtbf_##SUFFIX, compact32_##SUFFIX,        \
-                  compact64_##SUFFIX, central64_##SUFFIX);                                     \
+                  compact64_##SUFFIX, central64_##SUFFIX, tail64_##SUFFIX);                    \
     }                                                                                          \
     ATTR static void work_range_##SUFFIX(const job_t *jb, uint64_t p, uint64_t pend) {         \
         if (jb->words)                                                                         \
@@ -795,6 +802,9 @@ static void threefry_default(uint32_t *x0, uint32_t *x1, int n, uint32_t k0, uin
 }
 static void cvt16_default(const float *src, uint16_t *dst, int n) { cvt16_portable(src, dst, n); }
 static void cvtbf_default(const float *src, uint16_t *dst, int n) { cvtbf_portable(src, dst, n); }
+static void tail64_default(const double *tq, int k, double *tz, uint32_t *far) {
+    tail64_portable(tq, k, tz, far);
+}
 static void central64_default(const uint32_t *x0, const uint32_t *x1, int n, int truncated,
                               double *qd, double *dst) {
     central64_portable(x0, x1, n, truncated, qd, dst);
@@ -904,6 +914,74 @@ WI_ATTR_AVX2 static void central64_avx2(const uint32_t *x0, const uint32_t *x1, 
             _mm256_storeu_pd(dst + j + 4 * v, _mm256_div_pd(_mm256_mul_pd(q[v], na[v]), nb[v]));
     }
     if (j < n) central64_portable(x0 + j, x1 + j, n - j, truncated, qd + j, dst + j);
+}
+
+/* tail64 with AVX2 intrinsics: log_neg_f64, sqrt and the near-tail rational
+   of tail_f64, operation for operation, on four interleaved vectors. */
+WI_ATTR_AVX2 static void tail64_avx2(const double *tq, int k, double *tz, uint32_t *far) {
+    const __m256d absm = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7FFFFFFFFFFFFFFFll));
+    const __m256i mant = _mm256_set1_epi64x(0x000FFFFFFFFFFFFFll);
+    const __m256i expo = _mm256_set1_epi64x(0x3FE0000000000000ll);
+    const __m256i bit52 = _mm256_set1_epi64x(1ll << 52);
+    const __m256i magic = _mm256_set1_epi64x(0x4330000000000000ll);
+    const __m256d ebias = _mm256_set1_pd(0x1p52 + 1022.0), sqrt_half = _mm256_set1_pd(SQRT_HALF);
+    const __m256d one = _mm256_set1_pd(1.0), two = _mm256_set1_pd(2.0), halfv = _mm256_set1_pd(0.5);
+    const __m256d ln2_hi = _mm256_set1_pd(LN2_HI_D), ln2_lo = _mm256_set1_pd(LN2_LO_D);
+    const __m256d five = _mm256_set1_pd(5.0), c16 = _mm256_set1_pd(1.6);
+    const __m256d signm = _mm256_castsi256_pd(_mm256_set1_epi64x((long long)0x8000000000000000ull));
+    static const double inv_odd[10] = {1.0 / 21.0, 1.0 / 19.0, 1.0 / 17.0, 1.0 / 15.0, 1.0 / 13.0,
+                                       1.0 / 11.0, 1.0 / 9.0,  1.0 / 7.0,  1.0 / 5.0,  1.0 / 3.0};
+    int beyond = 0, t = 0;
+    for (; t + 16 <= k; t += 16) {
+        __m256d q[4], s[4], s2[4], p[4], ef[4], r[4];
+        for (int v = 0; v < 4; v++) {
+            q[v] = _mm256_loadu_pd(tq + t + 4 * v);
+            const __m256d x = _mm256_sub_pd(halfv, _mm256_and_pd(q[v], absm));
+            const __m256i u = _mm256_castpd_si256(x);
+            const __m256i mb = _mm256_or_si256(_mm256_and_si256(u, mant), expo);
+            const __m256i small =
+                _mm256_castpd_si256(_mm256_cmp_pd(_mm256_castsi256_pd(mb), sqrt_half, _CMP_LT_OQ));
+            const __m256d m = _mm256_castsi256_pd(_mm256_add_epi64(mb, _mm256_and_si256(small, bit52)));
+            /* small is all ones (-1) where set: ebits = (u >> 52) - 1 there */
+            const __m256i eb = _mm256_add_epi64(_mm256_srli_epi64(u, 52), small);
+            ef[v] = _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(magic, eb)), ebias);
+            const __m256d f = _mm256_sub_pd(m, one);
+            s[v] = _mm256_div_pd(f, _mm256_add_pd(f, two));
+            s2[v] = _mm256_mul_pd(s[v], s[v]);
+            p[v] = _mm256_set1_pd(inv_odd[0]);
+        }
+        for (int c = 1; c < 10; c++) {
+            const __m256d cc = _mm256_set1_pd(inv_odd[c]);
+            for (int v = 0; v < 4; v++) p[v] = _mm256_add_pd(_mm256_mul_pd(p[v], s2[v]), cc);
+        }
+        for (int v = 0; v < 4; v++) {
+            const __m256d two_s = _mm256_add_pd(s[v], s[v]);
+            const __m256d log_m = _mm256_add_pd(two_s, _mm256_mul_pd(two_s, _mm256_mul_pd(s2[v], p[v])));
+            const __m256d lg = _mm256_add_pd(_mm256_mul_pd(ef[v], ln2_hi),
+                                             _mm256_add_pd(_mm256_mul_pd(ef[v], ln2_lo), log_m));
+            r[v] = _mm256_sqrt_pd(_mm256_xor_pd(lg, signm)); /* -(...) */
+            beyond |= _mm256_movemask_pd(_mm256_cmp_pd(r[v], five, _CMP_GT_OQ));
+        }
+        __m256d x[4], nt[4], dt[4];
+        for (int v = 0; v < 4; v++) {
+            x[v] = _mm256_sub_pd(r[v], c16);
+            nt[v] = _mm256_set1_pd(C16[7]);
+            dt[v] = _mm256_set1_pd(D16[7]);
+        }
+        for (int c = 6; c >= 0; c--) {
+            const __m256d cn = _mm256_set1_pd(C16[c]), cd = _mm256_set1_pd(D16[c]);
+            for (int v = 0; v < 4; v++) {
+                nt[v] = _mm256_add_pd(_mm256_mul_pd(nt[v], x[v]), cn);
+                dt[v] = _mm256_add_pd(_mm256_mul_pd(dt[v], x[v]), cd);
+            }
+        }
+        for (int v = 0; v < 4; v++) {
+            const __m256d z = _mm256_div_pd(nt[v], dt[v]);
+            _mm256_storeu_pd(tz + t + 4 * v, _mm256_xor_pd(z, _mm256_and_pd(q[v], signm)));
+        }
+    }
+    if (beyond) *far |= 1u;
+    if (t < k) tail64_portable(tq + t, k - t, tz + t, far);
 }
 
 /* to_bf16 on 16 lanes at a time; the 32-bit results are at most 0xFFFF, so the
@@ -1063,6 +1141,9 @@ WI_ATTR_AVX512 static void cvt16_avx512(const float *src, uint16_t *dst, int n) 
 }
 WI_ATTR_AVX512 static void cvtbf_avx512(const float *src, uint16_t *dst, int n) {
     cvtbf_portable(src, dst, n); /* vectorised by the compiler (vpmovdw) */
+}
+WI_ATTR_AVX512 static void tail64_avx512(const double *tq, int k, double *tz, uint32_t *far) {
+    tail64_portable(tq, k, tz, far);
 }
 WI_ATTR_AVX512 static void central64_avx512(const uint32_t *x0, const uint32_t *x1, int n,
                                             int truncated, double *qd, double *dst) {
