@@ -98,8 +98,9 @@ def summary_table(report: dict[str, Any]) -> list[str]:
     rows = _ok(report["results"])
     shapes = sorted({tuple(r["shape"]) for r in rows if r["id"] in BASIC}, key=lambda s: s[0])
     lines = [
-        "| float32 | weightinit ns/el, 1 / 2 threads | fastest peer (ns/el) | speed-up, 2 threads |",
-        "|---|---:|---|---:|",
+        "| float32 | weightinit ns/el, 1 / 2 threads | fastest peer (ns/el) | speed-up, 2 threads "
+        "| torch / weightinit, 1 thread |",
+        "|---|---:|---|---:|---:|",
     ]
     for shape in shapes:
         for ident in BASIC + PRESETS + VARIANCE_SCALING:
@@ -120,8 +121,14 @@ def summary_table(report: dict[str, Any]) -> list[str]:
                 peer_txt = f"{best['peer']}, {best['threads'] or 'default'} thr. ({best['seconds'] * ns:.2f})"
             speed = "-" if best is None else f"{best['seconds'] / two['seconds']:.1f}x"
             first = "-" if one is None else f"{one['seconds'] * ns:.2f}"
+            torch_one = _get(rows, "torch", ident, list(shape), "float32", 1)
+            single = "-"
+            if one is not None and torch_one is not None:
+                single = f"{torch_one['seconds'] / one['seconds']:.1f}x"
             name = f"{ident} {shape[0]}x{shape[1]}"
-            lines.append(f"| {name} | {first} / {two['seconds'] * ns:.2f} | {peer_txt} | {speed} |")
+            lines.append(
+                f"| {name} | {first} / {two['seconds'] * ns:.2f} | {peer_txt} | {speed} | {single} |"
+            )
     return lines
 
 
@@ -205,8 +212,12 @@ def render(report: dict[str, Any]) -> str:
     lines += ["", *full_table(report), "", *summary_table(report), ""]
     lines += targets(report)
     lines.append("")
-    for name, seconds in report["imports"].items():
+    imports = report["imports"]
+    for name, seconds in imports.items():
         lines.append(f"{name}: {seconds * 1e3:.1f} ms")
+    if "import numpy" in imports and "import weightinit" in imports:
+        more = imports["import weightinit"] - imports["import numpy"]
+        lines.append(f"import weightinit costs {more * 1e3:.1f} ms more than import numpy")
     lines += [f"note: {note}" for note in report["notes"]]
     for r in report["results"]:
         if "error" in r:
