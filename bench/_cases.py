@@ -9,7 +9,10 @@ A case is a plain dict (it crosses process boundaries as JSON):
 - ``rows``: None for the whole tensor, else the number of leading rows
   generated through ``index=`` (weightinit only);
 - ``threads``: None, or the only thread counts the case runs at (``--quick``
-  runs Orthogonal, seconds per call, at 2 threads only).
+  runs Orthogonal, seconds per call, at 2 threads only);
+- ``peers``: None, or the only peers that run the case (``--quick`` runs the
+  float16, bfloat16 and float64 cases, which measure weightinit's dtype
+  ratios, in weightinit only).
 
 Each peer decides which ids it can run (``peers/*.py``); results are compared
 only between equal ``(id, shape, dtype, rows)``.
@@ -45,9 +48,12 @@ def all_cases(quick: bool) -> list[Case]:
     cases: list[Case] = []
     for shape in shapes:
         cases += [_case(i, shape, "float32") for i in ("fill", "empty_fill")]
-        for dtype in DTYPES:
-            ids = BASIC if quick and dtype != "float32" else BASIC + PRESETS + VARIANCE_SCALING
-            cases += [_case(i, shape, dtype) for i in ids]
+        cases += [_case(i, shape, "float32") for i in BASIC + PRESETS + VARIANCE_SCALING]
+        for dtype in DTYPES[1:]:
+            if quick:
+                cases += [{**_case(i, shape, dtype), "peers": ["weightinit"]} for i in BASIC]
+            else:
+                cases += [_case(i, shape, dtype) for i in BASIC + PRESETS + VARIANCE_SCALING]
         cases += [_case(i, shape, "float32", rows=shape[0] // 8) for i in INDEXED]
     orthogonal = _case("orthogonal", ORTHOGONAL_SHAPE, "float32")
     if quick:
@@ -57,7 +63,7 @@ def all_cases(quick: bool) -> list[Case]:
 
 
 def _case(ident: str, shape: list[int], dtype: str, rows: int | None = None) -> Case:
-    return {"id": ident, "shape": shape, "dtype": dtype, "rows": rows, "threads": None}
+    return {"id": ident, "shape": shape, "dtype": dtype, "rows": rows, "threads": None, "peers": None}
 
 
 def vs_args(ident: str) -> tuple[str, str]:

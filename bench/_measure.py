@@ -11,7 +11,7 @@ import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["peak_rss", "peak_traced", "timing"]
+__all__ = ["peak_memory", "timing"]
 
 Call = Callable[[], Any]
 Sync = Callable[[Any], Any]
@@ -55,32 +55,30 @@ def _reset_rss_peak() -> bool:
     return True
 
 
-def peak_rss(fn: Call, sync: Sync) -> dict[str, Any]:
-    """Growth of ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` during one call, in bytes.
+def peak_memory(fn: Call, sync: Sync, traced: bool) -> dict[str, Any]:
+    """Peak memory of one call, in bytes, two ways at once.
 
+    ``rss_peak_bytes``: growth of ``resource.getrusage(RUSAGE_SELF).ru_maxrss``.
     On Linux the high-water mark is reset first, so this is the peak resident
     memory of the call above what was resident before it: the output,
     temporaries, and any library's own buffers alike. Elsewhere it is only the
-    growth above the process's earlier peak (``reset`` False).
+    growth above the process's earlier peak (``rss_reset`` False).
+
+    ``traced_peak_bytes`` (when ``traced``, else None): the peak of what
+    tracemalloc sees during the call (numpy arrays are traced).
     """
     gc.collect()
     reset = _reset_rss_peak()
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    out = sync(fn())
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    del out
-    return {"rss_peak_bytes": (after - before) * RSS_UNIT, "rss_reset": reset}
-
-
-def peak_traced(fn: Call, sync: Sync) -> int:
-    """Peak of the memory tracemalloc sees during one call (numpy arrays are traced), in bytes."""
-    gc.collect()
-    tracemalloc.start()
+    if traced:
+        tracemalloc.start()
     try:
-        base = tracemalloc.get_traced_memory()[0]
+        base = tracemalloc.get_traced_memory()[0] if traced else 0
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         out = sync(fn())
-        peak = tracemalloc.get_traced_memory()[1] - base
+        after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        peak = tracemalloc.get_traced_memory()[1] - base if traced else None
         del out
     finally:
-        tracemalloc.stop()
-    return peak
+        if traced:
+            tracemalloc.stop()
+    return {"rss_peak_bytes": (after - before) * RSS_UNIT, "rss_reset": reset, "traced_peak_bytes": peak}

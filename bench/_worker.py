@@ -17,7 +17,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _cases import numel
-from _measure import peak_rss, peak_traced, timing
+from _measure import peak_memory, timing
 from _system import blas_info
 from peers import MODULES
 
@@ -25,8 +25,10 @@ ITEMSIZE = {"float16": 2, "bfloat16": 2, "float32": 4, "float64": 8}
 MARKER = "RESULT "
 
 
-def run_case(peer: Any, case: dict[str, Any], threads: int, repeats: int) -> dict[str, Any] | None:
+def run_case(name: str, peer: Any, case: dict[str, Any], threads: int, repeats: int) -> dict[str, Any] | None:
     if case.get("threads") and threads and threads not in case["threads"]:
+        return None
+    if case.get("peers") and name not in case["peers"]:
         return None
     try:
         fn = peer.build(case)
@@ -34,8 +36,7 @@ def run_case(peer: Any, case: dict[str, Any], threads: int, repeats: int) -> dic
             return None
         record: dict[str, Any] = dict(case)
         record.update(timing(fn, peer.sync, repeats))
-        record.update(peak_rss(fn, peer.sync))
-        record["traced_peak_bytes"] = peak_traced(fn, peer.sync) if peer.TRACED else None
+        record.update(peak_memory(fn, peer.sync, peer.TRACED))
     except Exception as exc:  # reported in the table, the other cases go on
         return {**case, "error": f"{type(exc).__name__}: {exc}"[:300]}
     record["numel"] = numel(case)
@@ -52,7 +53,7 @@ def main() -> None:
     info = {"import_and_setup_seconds": round(time.perf_counter() - start, 3), **peer.info()}
     if name in ("weightinit", "numpy"):
         info["numpy_blas"] = blas_info()
-    results = [r for r in (run_case(peer, case, threads, repeats) for case in cases) if r is not None]
+    results = [r for r in (run_case(name, peer, case, threads, repeats) for case in cases) if r is not None]
     print(MARKER + json.dumps({"peer": name, "threads": threads or None, "info": info, "results": results}))
 
 

@@ -94,10 +94,11 @@ def import_times(n: int, env: dict[str, str]) -> dict[str, float]:
             "import weightinit as wi; wi.HeNormal(seed=0)((256, 256))"
         ),
     }
-    for module in ("torch", "jax"):
+    times = {name: min(_fresh(code, env) for _ in range(n)) for name, code in snippets.items()}
+    for module in ("torch", "jax"):  # seconds each, for scale only: timed once
         if importlib.util.find_spec(module) is not None:
-            snippets[f"import {module} (for comparison)"] = timer.format(f"import {module}")
-    return {name: min(_fresh(code, env) for _ in range(n)) for name, code in snippets.items()}
+            times[f"import {module} (for comparison)"] = _fresh(timer.format(f"import {module}"), env)
+    return times
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -172,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         },
         "peers": peers,
         "results": results,
-        "imports": import_times(3 if args.quick else 10, env),
+        "imports": import_times(7 if args.quick else 15, env),
         "notes": notes,
         "wall_seconds": time.perf_counter() - started,
     }
