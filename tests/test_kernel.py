@@ -167,6 +167,7 @@ def test_large_outputs_use_non_temporal_stores() -> None:
     assert FAST.stream_threshold(5) == default and FAST.stream_threshold(default) == 5
 
 
+@needs_fast
 def test_instruction_sets_reported() -> None:
     names = FAST.isas()
     assert names[0] == "default"
