@@ -567,26 +567,21 @@ WI_INLINE void cvtbf_portable(const float *WI_RESTRICT src, uint16_t *WI_RESTRIC
     for (int j = 0; j < n; j++) dst[j] = to_bf16(src[j]);
 }
 
-/* Copy a block of results from the lane buffer to the output. Large outputs
-   (beyond the caches, where each written line would first be read) use
-   non-temporal 16-byte stores for the aligned middle; run_chunks ends with a
-   store fence. */
-WI_INLINE void store_out(char *WI_RESTRICT dst, const char *WI_RESTRICT src, size_t nbytes, int stream) {
+/* Copy a block of results from the lane buffer to a large output (beyond the
+   caches, where each written line would first be read): non-temporal 16-byte
+   stores for the aligned middle; run_chunks ends with a store fence. */
+WI_INLINE void stream_out(char *WI_RESTRICT dst, const char *WI_RESTRICT src, size_t nbytes) {
 #if defined(__SSE2__)
-    if (stream) {
-        size_t head = (size_t)((16u - ((uintptr_t)dst & 15u)) & 15u);
-        if (head > nbytes) head = nbytes;
-        memcpy(dst, src, head);
-        size_t k = head;
-        for (; k + 16 <= nbytes; k += 16)
-            _mm_stream_si128((__m128i *)(dst + k), _mm_loadu_si128((const __m128i *)(src + k)));
-        memcpy(dst + k, src + k, nbytes - k);
-        return;
-    }
+    size_t head = (size_t)((16u - ((uintptr_t)dst & 15u)) & 15u);
+    if (head > nbytes) head = nbytes;
+    memcpy(dst, src, head);
+    size_t k = head;
+    for (; k + 16 <= nbytes; k += 16)
+        _mm_stream_si128((__m128i *)(dst + k), _mm_loadu_si128((const __m128i *)(src + k)));
+    memcpy(dst + k, src + k, nbytes - k);
 #else
-    (void)stream;
-#endif
     memcpy(dst, src, nbytes);
+#endif
 }
 
 /* Transform n lanes and store them at dst (already offset to the first one).
@@ -615,7 +610,7 @@ WI_INLINE void emit_impl(const job_t *jb, const uint32_t *WI_RESTRICT w,
             normal_block_f64(w, x1, n, 1, d0, d1, od, &ns, c64, cen64, tail64);
         else
             normal_block_f64(w, x1, n, 0, d0, d1, od, &ns, c64, cen64, tail64);
-        if (stream) store_out(dst, (const char *)tmpd, (size_t)n * 8u, 1);
+        if (stream) stream_out(dst, (const char *)tmpd, (size_t)n * 8u);
         return;
     }
     if (jb->kind == K_UNIFORM)
@@ -625,13 +620,13 @@ WI_INLINE void emit_impl(const job_t *jb, const uint32_t *WI_RESTRICT w,
     else
         normal_block_f32(w, n, 0, f0, f1, vf, &ns, c32);
     if (jb->dtype == D_F32) {
-        if (stream) store_out(dst, (const char *)tmp, (size_t)n * 4u, 1);
+        if (stream) stream_out(dst, (const char *)tmp, (size_t)n * 4u);
         return;
     }
     /* narrowing casts in their own loops (fused ones spill registers) */
     if (jb->dtype == D_F16) cvt16(tmp, oh, n);
     if (jb->dtype == D_BF16) cvtbf(tmp, oh, n);
-    if (stream) store_out(dst, (const char *)tmph, (size_t)n * 2u, 1);
+    if (stream) stream_out(dst, (const char *)tmph, (size_t)n * 2u);
 }
 
 typedef void (*emit_fn)(const job_t *, const uint32_t *, const uint32_t *, int, char *);
@@ -880,7 +875,7 @@ WI_ATTR_AVX2 static void cvt16_avx2(const float *src, uint16_t *dst, int n) {
 /* central64 with AVX2 intrinsics: the operations of q_of_words_f64 and
    central_f64, in the same order (no fused multiply-add), on four vectors
    interleaved in program order so that their Horner chains overlap. */
-#define C64_V 4
+#define C64_V 4 /* vectors interleaved by the float64 AVX2 loops */
 WI_ATTR_AVX2 static void central64_avx2(const uint32_t *x0, const uint32_t *x1, int n, int truncated,
                                         double *qd, double *dst) {
     const __m256i magic = _mm256_set1_epi64x(0x4330000000000000ll);
@@ -932,9 +927,9 @@ WI_ATTR_AVX2 static void tail64_avx2(const double *tq, int k, double *tz, uint32
     static const double inv_odd[10] = {1.0 / 21.0, 1.0 / 19.0, 1.0 / 17.0, 1.0 / 15.0, 1.0 / 13.0,
                                        1.0 / 11.0, 1.0 / 9.0,  1.0 / 7.0,  1.0 / 5.0,  1.0 / 3.0};
     int beyond = 0, t = 0;
-    for (; t + 16 <= k; t += 16) {
-        __m256d q[4], s[4], s2[4], p[4], ef[4], r[4];
-        for (int v = 0; v < 4; v++) {
+    for (; t + 4 * C64_V <= k; t += 4 * C64_V) {
+        __m256d q[C64_V], s[C64_V], s2[C64_V], p[C64_V], ef[C64_V], r[C64_V];
+        for (int v = 0; v < C64_V; v++) {
             q[v] = _mm256_loadu_pd(tq + t + 4 * v);
             const __m256d x = _mm256_sub_pd(halfv, _mm256_and_pd(q[v], absm));
             const __m256i u = _mm256_castpd_si256(x);
@@ -952,9 +947,9 @@ WI_ATTR_AVX2 static void tail64_avx2(const double *tq, int k, double *tz, uint32
         }
         for (int c = 1; c < 10; c++) {
             const __m256d cc = _mm256_set1_pd(inv_odd[c]);
-            for (int v = 0; v < 4; v++) p[v] = _mm256_add_pd(_mm256_mul_pd(p[v], s2[v]), cc);
+            for (int v = 0; v < C64_V; v++) p[v] = _mm256_add_pd(_mm256_mul_pd(p[v], s2[v]), cc);
         }
-        for (int v = 0; v < 4; v++) {
+        for (int v = 0; v < C64_V; v++) {
             const __m256d two_s = _mm256_add_pd(s[v], s[v]);
             const __m256d log_m = _mm256_add_pd(two_s, _mm256_mul_pd(two_s, _mm256_mul_pd(s2[v], p[v])));
             const __m256d lg = _mm256_add_pd(_mm256_mul_pd(ef[v], ln2_hi),
@@ -962,20 +957,20 @@ WI_ATTR_AVX2 static void tail64_avx2(const double *tq, int k, double *tz, uint32
             r[v] = _mm256_sqrt_pd(_mm256_xor_pd(lg, signm)); /* -(...) */
             beyond |= _mm256_movemask_pd(_mm256_cmp_pd(r[v], five, _CMP_GT_OQ));
         }
-        __m256d x[4], nt[4], dt[4];
-        for (int v = 0; v < 4; v++) {
+        __m256d x[C64_V], nt[C64_V], dt[C64_V];
+        for (int v = 0; v < C64_V; v++) {
             x[v] = _mm256_sub_pd(r[v], c16);
             nt[v] = _mm256_set1_pd(C16[7]);
             dt[v] = _mm256_set1_pd(D16[7]);
         }
         for (int c = 6; c >= 0; c--) {
             const __m256d cn = _mm256_set1_pd(C16[c]), cd = _mm256_set1_pd(D16[c]);
-            for (int v = 0; v < 4; v++) {
+            for (int v = 0; v < C64_V; v++) {
                 nt[v] = _mm256_add_pd(_mm256_mul_pd(nt[v], x[v]), cn);
                 dt[v] = _mm256_add_pd(_mm256_mul_pd(dt[v], x[v]), cd);
             }
         }
-        for (int v = 0; v < 4; v++) {
+        for (int v = 0; v < C64_V; v++) {
             const __m256d z = _mm256_div_pd(nt[v], dt[v]);
             _mm256_storeu_pd(tz + t + 4 * v, _mm256_xor_pd(z, _mm256_and_pd(q[v], signm)));
         }
