@@ -876,6 +876,25 @@ WI_ATTR_AVX2 static void cvt16_avx2(const float *src, uint16_t *dst, int n) {
    central_f64, in the same order (no fused multiply-add), on four vectors
    interleaved in program order so that their Horner chains overlap. */
 #define C64_V 4 /* vectors interleaved by the float64 AVX2 loops */
+
+/* horner8 (numerator and denominator of one rational) on C64_V interleaved
+   vectors: the two chains of every vector advance together, so the dependent
+   multiply-adds of one overlap with the others'. */
+WI_ATTR_AVX2 WI_INLINE void horner8_pair_avx2(const double *cn, const double *cd, const __m256d *x,
+                                              __m256d *num, __m256d *den) {
+    for (int v = 0; v < C64_V; v++) {
+        num[v] = _mm256_set1_pd(cn[7]);
+        den[v] = _mm256_set1_pd(cd[7]);
+    }
+    for (int k = 6; k >= 0; k--) {
+        const __m256d a = _mm256_set1_pd(cn[k]), b = _mm256_set1_pd(cd[k]);
+        for (int v = 0; v < C64_V; v++) {
+            num[v] = _mm256_add_pd(_mm256_mul_pd(num[v], x[v]), a);
+            den[v] = _mm256_add_pd(_mm256_mul_pd(den[v], x[v]), b);
+        }
+    }
+}
+
 WI_ATTR_AVX2 static void central64_avx2(const uint32_t *x0, const uint32_t *x1, int n, int truncated,
                                         double *qd, double *dst) {
     const __m256i magic = _mm256_set1_epi64x(0x4330000000000000ll);
@@ -895,16 +914,8 @@ WI_ATTR_AVX2 static void central64_avx2(const uint32_t *x0, const uint32_t *x1, 
             if (truncated) q[v] = _mm256_mul_pd(q[v], mass);
             _mm256_storeu_pd(qd + j + 4 * v, q[v]);
             rc[v] = _mm256_sub_pd(c0180625, _mm256_mul_pd(q[v], q[v]));
-            na[v] = _mm256_set1_pd(A16[7]);
-            nb[v] = _mm256_set1_pd(B16[7]);
         }
-        for (int k = 6; k >= 0; k--) {
-            const __m256d ca = _mm256_set1_pd(A16[k]), cb = _mm256_set1_pd(B16[k]);
-            for (int v = 0; v < C64_V; v++) {
-                na[v] = _mm256_add_pd(_mm256_mul_pd(na[v], rc[v]), ca);
-                nb[v] = _mm256_add_pd(_mm256_mul_pd(nb[v], rc[v]), cb);
-            }
-        }
+        horner8_pair_avx2(A16, B16, rc, na, nb);
         for (int v = 0; v < C64_V; v++)
             _mm256_storeu_pd(dst + j + 4 * v, _mm256_div_pd(_mm256_mul_pd(q[v], na[v]), nb[v]));
     }
@@ -958,18 +969,8 @@ WI_ATTR_AVX2 static void tail64_avx2(const double *tq, int k, double *tz, uint32
             beyond |= _mm256_movemask_pd(_mm256_cmp_pd(r[v], five, _CMP_GT_OQ));
         }
         __m256d x[C64_V], nt[C64_V], dt[C64_V];
-        for (int v = 0; v < C64_V; v++) {
-            x[v] = _mm256_sub_pd(r[v], c16);
-            nt[v] = _mm256_set1_pd(C16[7]);
-            dt[v] = _mm256_set1_pd(D16[7]);
-        }
-        for (int c = 6; c >= 0; c--) {
-            const __m256d cn = _mm256_set1_pd(C16[c]), cd = _mm256_set1_pd(D16[c]);
-            for (int v = 0; v < C64_V; v++) {
-                nt[v] = _mm256_add_pd(_mm256_mul_pd(nt[v], x[v]), cn);
-                dt[v] = _mm256_add_pd(_mm256_mul_pd(dt[v], x[v]), cd);
-            }
-        }
+        for (int v = 0; v < C64_V; v++) x[v] = _mm256_sub_pd(r[v], c16);
+        horner8_pair_avx2(C16, D16, x, nt, dt);
         for (int v = 0; v < C64_V; v++) {
             const __m256d z = _mm256_div_pd(nt[v], dt[v]);
             _mm256_storeu_pd(tz + t + 4 * v, _mm256_xor_pd(z, _mm256_and_pd(q[v], signm)));
