@@ -124,10 +124,12 @@ CASES: list[Case] = [
     Case("S13-2^63", call(lambda: wi.Zeros()((2**63,))), Limit, r"shape \(9223372036854775808,\)"),
     Case("S13-2^64", call(lambda: wi.RandomUniform(seed=1)((2**64,))), Limit, r"shape"),
     Case("S14-rank-100", call(lambda: wi.Zeros()((1,) * 100)), InvArg, r"`shape` has rank 100"),
-    Case("S15-orthogonal-20000^2", call(lambda: wi.Orthogonal(seed=1)((20000, 20000))), Limit, r"Orthogonal"),
+    # (20000, 20000) fits the default cap (a 3.2 GB float64 working matrix) and is computed; from
+    # about (38000, 38000) on the output plus the working matrix exceed 16 GiB
+    Case("S15-orthogonal-50000^2", call(lambda: wi.Orthogonal(seed=1)((50000, 50000))), Limit, r"Orthogonal"),
     Case("S15-orthogonal-1x1e10", call(lambda: wi.Orthogonal(seed=1)((1, 10**10))), Limit, r"Orthogonal"),
     Case(
-        "S15-orthogonal-working-memory",  # the output fits in the cap, the float64 QR does not
+        "S15-orthogonal-working-memory",  # the output fits in the cap, its float64 working matrix does not
         _small_cap(lambda: wi.Orthogonal(seed=1)((200, 200))),
         Limit,
         r"Orthogonal of shape \(200, 200\)",
@@ -801,7 +803,7 @@ def test_huge_requests_fail_before_allocating_under_an_address_space_limit():
             lambda: wi.RandomNormal(seed=1)((10**6, 10**6)),
             lambda: wi.Ones()((10**5, 10**5)),
             lambda: wi.TruncatedNormal(seed=1)((2**63,)),
-            lambda: wi.Orthogonal(seed=1)((20000, 20000)),
+            lambda: wi.Orthogonal(seed=1)((50000, 50000)),
             lambda: wi.Identity()((10**6, 10**6)),
         ]
         for bad in calls:

@@ -375,7 +375,7 @@ def test_orthogonal_and_stft_compute_in_float64_and_round_once(name, dtype):
     assert _same(init(shape, dtype), init(shape, "float64").astype(init(shape, dtype).dtype))
 
 
-@pytest.mark.parametrize("name", [n for n in RANDOM if n != "Orthogonal"])  # QR always in float64
+@pytest.mark.parametrize("name", [n for n in RANDOM if n != "Orthogonal"])  # always computed in float64
 def test_float64_is_a_separate_stream_not_the_float32_values_widened(name):
     init = RANDOM[name](5)
     shape = (64, 64)

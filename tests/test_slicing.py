@@ -289,7 +289,7 @@ def test_slice_cost_is_proportional_to_the_slice_not_the_tensor(counter):
 
 
 def test_orthogonal_index_computes_the_whole_matrix_and_slices_it(counter):
-    # Orthogonal needs the QR of the whole matrix: its index form generates everything
+    # Orthogonal needs the whole matrix: its index form generates everything
     init = wi.Orthogonal(seed=1)
     counter.blocks = 0
     init((40, 30), "float32", index=(slice(0, 1), slice(0, 1)))

@@ -180,7 +180,7 @@ def build() -> dict[str, Any]:
         for shape in shapes:
             rows, cols = int(np.prod(shape[:-1])), shape[-1]
             stream = wi.RandomNormal(0.0, 1.0, seed=config["seed"])(
-                (max(rows, cols), min(rows, cols)), "float64"
+                (min(rows, cols), max(rows, cols)), "float64"
             )
             values = wi.Orthogonal.from_config(dict(config))(shape, "float64")
             orthogonal.append(

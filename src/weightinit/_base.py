@@ -101,7 +101,7 @@ class BuiltinInitializer(Initializer):
         """Rank rules (Identity, Orthogonal, STFT override this)."""
 
     def _work_bytes(self, shape: Shape) -> int:
-        """Working memory beyond the output (Orthogonal's QR)."""
+        """Working memory beyond the output (Orthogonal's float64 working matrix)."""
         return 0
 
     def _generate(self, shape: Shape, region: Region, dtype: np.dtype[Any], whole: bool) -> NDArray[Any]:

@@ -3,7 +3,7 @@
 The cap protects against shapes that would exhaust memory (a typo such as
 ``(10**6, 10**6)``, or a hostile saved config). It is checked before anything
 is allocated, against the output (or the requested slice) plus any working
-memory an initializer needs (Orthogonal's float64 QR, for instance).
+memory an initializer needs (Orthogonal's float64 working matrix, for instance).
 """
 
 from __future__ import annotations

@@ -1,26 +1,33 @@
 """Orthogonal: a Haar-random matrix with orthonormal rows or columns.
 
-The matrix is the Q factor of the reduced QR decomposition ``A = QR`` of a
-float64 standard normal matrix ``A``, with the signs chosen so that ``R`` has a
-positive diagonal (that choice makes Q unique, and Haar-distributed). How Q is
-computed is an implementation detail; the values are Q up to float64 rounding:
+With ``n = min(rows, cols)`` and ``m = max(rows, cols)``, let ``G`` be the
+float64 standard normal ``(n, m)`` matrix of the seed (the stream of
+``RandomNormal(0, 1, seed)``). Row ``k``'s tail ``x_k = G[k, k:]`` defines the
+Householder reflection ``H_k`` of ``R^m`` (acting on coordinates ``k..m-1``)
+that maps ``x_k`` to ``-s_k ||x_k|| e_k``, where ``s_k = sign(G[k, k])``
+(``+1`` for 0). The result is the ``(n, m)`` matrix with orthonormal rows
 
-- small matrices (``min(rows, cols) < HOUSEHOLDER_BELOW``): Householder QR
-  (``numpy.linalg.qr``), then the column signs of ``sign(diag(R))``;
-- larger ones: recursive block Gram-Schmidt with Cholesky QR on the leaf
-  blocks (`_block_cholesky_qr`). It runs almost entirely in float64 matrix
-  products (BLAS-3), about 2 m n^2 flops against Householder's 4 m n^2 - 4/3 n^3,
-  and writes Q over A in place. Cholesky factors have a positive diagonal, so the
-  sign rule holds by construction. An estimate of ``||Q^T Q - I||_2`` (a few
-  power steps) decides whether to run a second pass, and, if that is not
-  enough or a Cholesky factorization fails, the matrix is regenerated and
-  factored by Householder QR. The result does not depend on the output dtype:
-  narrower dtypes are the float64 result rounded once.
+    P = D E^T H_{n-1} ... H_1 H_0,    D = diag(-s_0, ..., -s_{n-1}),
 
-Float32 arithmetic is not used on purpose: Q = A R^{-1} loses
-``cond(A) * eps`` relative accuracy, and a square Gaussian matrix has
-``cond(A)`` about ``n`` (often 10-100 n), so float32 work would give errors
-of 1e-4 and more in the last columns for n in the thousands.
+(``E`` the first ``n`` columns of the identity), transposed when
+``rows > cols``. Its columns ``U = P^T`` have the law of Keras's matrix, the Q
+factor of a Gaussian matrix with the signs that make ``diag(R) > 0`` (the Haar
+law): Householder QR of a standard normal matrix builds its k-th reflection
+from a column that, by the rotational invariance of the normal law, is a
+standard normal vector of length ``m - k`` independent of the earlier ones, and
+``R``'s k-th diagonal entry is ``-s_k ||x_k||`` (Stewart, SIAM J. Numer. Anal.
+17, 1980). Drawing those vectors directly skips the factorization: only the
+upper trapezoid of ``G`` is drawn, and R is never formed.
+
+The product is accumulated from the last reflection to the first in blocks of
+``BLOCK`` (compact WY form ``I - V T V^T``, Schreiber and Van Loan 1989), so
+almost all of the ``2 m n^2 - 2/3 n^3`` float64 flops (4/3 n^3 for a square
+matrix; QR of a Gaussian matrix costs 2 m n^2 by Cholesky QR, 4 m n^2 - 4/3 n^3
+by Householder) are large matrix products. Every step applies an orthogonal
+matrix, so rounding errors are not amplified: the rows are orthonormal to about
+1e-15, the values are those of the exact product to about 1e-14 on any BLAS,
+and no input can make it fail. Narrower dtypes are the float64 result rounded
+once.
 """
 
 from __future__ import annotations
@@ -38,106 +45,129 @@ from ._validation import Region, Shape, check_real
 
 __all__ = ["Orthogonal"]
 
-#: below this many columns (of the tall matrix) Householder QR is used directly
-HOUSEHOLDER_BELOW = 256
-#: widest column block factored by Cholesky QR at the leaves of the recursion
-LEAF = 64
-#: largest accepted estimate of ||Q^T Q - I||_2 (float64 Householder gives ~1e-14)
-TOLERANCE = 1e-10
-#: a first pass this far from orthogonal is not refined (Householder instead)
-REFINE_BELOW = 0.5
-#: probe vectors and power steps of the orthogonality estimate
-PROBES = 8
-POWER_STEPS = 2
+#: reflections per compact WY block
+BLOCK = 256
+#: float64 elements of the scratch buffer for matrix products (8 MiB)
+SCRATCH = 1 << 20
 F64 = np.dtype(np.float64)
 
 
-def _householder_q(a: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Q of ``a`` (tall) by Householder QR, columns signed so that diag(R) > 0."""
-    q, r = np.linalg.qr(a)
-    q *= np.where(np.diagonal(r) < 0, -1.0, 1.0)
-    return q
+def _scratch_size(n: int, m: int) -> int:
+    """float64 elements of the scratch buffer: enough for one column of ``u``, at most ``n * m``."""
+    return min(max(SCRATCH, m), m * n)
 
 
-def _cholesky_leaf(a: NDArray[np.float64]) -> None:
-    """Overwrite the (tall, at most LEAF wide) block ``a`` by ``a R^{-1}``, ``R^T R = a^T a``."""
-    upper = np.linalg.cholesky(a.T @ a).T  # raises LinAlgError if not positive definite
-    a[...] = a @ np.linalg.inv(upper)
+def _draw_reflectors(seed: int, call: int, n: int, m: int) -> NDArray[np.float64]:
+    """The ``(n, m)`` working matrix: row ``k`` holds ``G[k, k:]`` from column ``k`` on, zeros before."""
+    p = np.zeros((n, m), dtype=F64)
+    for j in range(0, n, BLOCK):
+        e = min(j + BLOCK, n)
+        block = p[j:e, j:]
+        block[...] = sample("normal", seed, call, (n, m), ((j, e), (j, m)), F64, 0.0, 1.0)
+        for r in range(1, e - j):
+            block[r, :r] = 0.0
+    return p
 
 
-def _block_cholesky_qr(a: NDArray[np.float64], scratch: NDArray[np.float64]) -> None:
-    """Overwrite ``a`` (m x n, m >= n) by the Q factor of its QR decomposition.
+def _normalize(p: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Turn each row ``x_k`` of ``p`` into its Householder vector ``v_k`` (``v_k[k] = 1``).
 
-    Split the columns ``a = [a1 a2]``; factor ``a1``; project it out of ``a2``
-    (``a2 -= a1 (a1^T a2)``, two matrix products); factor ``a2``. ``scratch``
-    holds at least ``m * ceil(n / 2)`` float64 values.
+    ``H_k = I - tau_k v_k v_k^T`` with ``v_k = (x_k + s_k ||x_k|| e_k) / (x_kk + s_k ||x_k||)``
+    and ``tau_k = 1 + |x_kk| / ||x_k||`` (in [1, 2]; 2 when ``x_k`` is 0, where ``v_k = e_k``
+    and any reflection will do). Returns ``(tau, signs)``, ``signs = -s``.
     """
-    n = a.shape[1]
-    if n <= LEAF:
-        _cholesky_leaf(a)
-        return
-    # split on a multiple of LEAF so the leaves are full width; the right part is the narrower
-    half = -(-n // 2)
-    split = -(-half // LEAF) * LEAF if n > 2 * LEAF else half
-    a1, a2 = a[:, :split], a[:, split:]
-    _block_cholesky_qr(a1, scratch)
-    projected = scratch[: a.shape[0] * a2.shape[1]].reshape(a.shape[0], a2.shape[1])
-    np.matmul(a1, a1.T @ a2, out=projected)
-    a2 -= projected
-    _block_cholesky_qr(a2, scratch)
+    n = p.shape[0]
+    tau = np.empty(n)
+    signs = np.empty(n)
+    for j in range(0, n, BLOCK):
+        e = min(j + BLOCK, n)
+        rows = p[j:e]
+        diag = np.diagonal(rows, offset=j).copy()
+        norm = np.sqrt(np.einsum("ij,ij->i", rows, rows))
+        s = np.where(diag < 0, -1.0, 1.0)
+        lead = diag + s * norm  # |lead| = |x_kk| + ||x_k||, 0 only when x_k is 0
+        zero = lead == 0
+        rows /= np.where(zero, 1.0, lead)[:, None]
+        np.fill_diagonal(rows[:, j:], 1.0)
+        tau[j:e] = np.where(zero, 2.0, lead / np.where(zero, 1.0, s * norm))
+        signs[j:e] = -s
+    return tau, signs
 
 
-def _orthogonality_error(q: NDArray[np.float64]) -> float:
-    """An estimate (from below) of ``||q^T q - I||_2``: power steps from fixed probe vectors.
+def _t_factor(v: NDArray[np.float64], tau: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The upper triangular T of ``H_j ... H_{e-1} = I - V T V^T`` (V's columns: the block's v).
 
-    The probes are a fixed float64 normal draw of the engine, so the estimate,
-    and every decision taken on it, is a function of ``q`` alone.
+    ``T^{-1}`` is the upper triangle of ``V^T V`` with ``1 / tau`` on the diagonal.
     """
-    n = q.shape[1]
-    v = sample("normal", 0, 0, (n, PROBES), ((0, n), (0, PROBES)), F64, 0.0, 1.0)
-    v /= np.linalg.norm(v, axis=0)
-    norms = np.zeros(PROBES)
-    for _ in range(POWER_STEPS):
-        w = q.T @ (q @ v) - v
-        norms = np.linalg.norm(w, axis=0)
-        v = w / np.where(norms > 0, norms, 1.0)
-    return float(norms.max())
+    t_inv = np.triu(v.T @ v)
+    np.fill_diagonal(t_inv, 1.0 / tau)
+    return np.linalg.inv(t_inv)
 
 
-def _fast_q(a: NDArray[np.float64]) -> bool:
-    """Overwrite ``a`` by its Q factor by block Cholesky QR; False if that was not accurate enough."""
-    rows, cols = a.shape
-    scratch = np.empty(rows * -(-cols // 2), dtype=np.float64)
-    with np.errstate(all="ignore"):
-        for _ in range(2):  # a second pass re-orthogonalizes (R = R2 R1 keeps a positive diagonal)
-            try:
-                _block_cholesky_qr(a, scratch)
-            except np.linalg.LinAlgError:
-                return False
-            error = _orthogonality_error(a)
-            if error <= TOLERANCE:
-                return True
-            if not error < REFINE_BELOW:  # NaN, or too little orthogonality left to refine
-                return False
-    return False
+def _accumulate(p: NDArray[np.float64], tau: NDArray[np.float64]) -> None:
+    """Overwrite the Householder vectors in ``p`` by ``E^T H_{n-1} ... H_0`` (without D).
+
+    Works on ``u = p.T`` (m x n, column ``k`` = row ``k`` of ``p``), which
+    becomes ``H_0 ... H_{n-1} E``. Going backwards, once the blocks after ``j``
+    are applied, the columns from ``e`` on are zero in rows ``< e`` and the
+    columns before ``j`` are still columns of the identity, so block ``j``
+    updates only ``u[j:, e:]`` and writes its own columns ``E - V T V_1^T``.
+    """
+    n, m = p.shape
+    u = p.T
+    scratch = np.empty(_scratch_size(n, m), dtype=F64)
+    for j in reversed(range(0, n, BLOCK)):
+        e = min(j + BLOCK, n)
+        width = e - j
+        v = u[j:, j:e]  # (m - j) x width, unit lower trapezoidal
+        minus_t = -_t_factor(v, tau[j:e])
+        v_top, v_rest = v[:width], v[width:]
+        step = max(1, SCRATCH // max(m - e, 1))
+        for c in range(e, n, step):
+            c_end = min(c + step, n)
+            rest = u[e:, c:c_end]
+            w = minus_t @ (v_rest.T @ rest)
+            np.matmul(v_top, w, out=u[j:e, c:c_end])  # these rows were zero before this block
+            product = scratch[: (m - e) * (c_end - c)].reshape(c_end - c, m - e).T
+            np.matmul(v_rest, w, out=product)
+            rest += product
+        # the block's own columns, E - V (T V_1^T), in row chunks (v is overwritten as it goes)
+        tv = minus_t @ v_top.T
+        step = max(1, SCRATCH // width)
+        for r in range(0, m - j, step):
+            r_end = min(r + step, m - j)
+            own = scratch[: (r_end - r) * width].reshape(width, r_end - r).T
+            np.matmul(v[r:r_end], tv, out=own)
+            v[r:r_end] = own
+        np.fill_diagonal(v[:width], v.diagonal() + 1.0)
+
+
+def haar_rows(seed: int, call: int, n: int, m: int, gain: float) -> NDArray[np.float64]:
+    """``gain`` times the ``(n, m)`` float64 matrix P (orthonormal rows, n <= m) of the module docstring."""
+    p = _draw_reflectors(seed, call, n, m)
+    tau, signs = _normalize(p)
+    _accumulate(p, tau)
+    p *= (signs * gain)[:, None]
+    return p
 
 
 class Orthogonal(RandomInitializer):
     r"""Orthogonal matrix times ``gain`` (rank >= 2; leading axes fold into rows).
 
-    With ``rows = prod(shape[:-1])`` and ``cols = shape[-1]``: draw a
-    ``(max, min)`` standard normal matrix ``A`` (the float64 stream of
-    ``RandomNormal(0, 1, seed)``), take its reduced QR decomposition
-    :math:`A = QR` with the signs fixed so that :math:`R_{jj} > 0` (which
-    makes ``Q`` Haar-distributed), transpose when ``rows < cols``, reshape and
-    scale by ``gain``.
+    With ``rows = prod(shape[:-1])``, ``cols = shape[-1]``, ``n = min(rows, cols)``
+    and ``m = max(rows, cols)``: a Haar-random ``(n, m)`` matrix with
+    orthonormal rows (transposed when ``rows > cols``), reshaped and scaled by
+    ``gain``. It has the law of Keras's matrix (the Q factor of a standard
+    normal matrix with the signs that make ``diag(R)`` positive), built as the
+    product of the Householder reflections of the seed's standard normal
+    vectors ``G[k, k:]`` (``G`` the float64 stream of
+    ``RandomNormal(0, 1, seed)`` of shape ``(n, m)``), which is what QR would
+    compute without the factorization; see the module docstring.
 
     ``Q`` is computed in float64 for every output dtype (narrower dtypes are
-    that result rounded once), by Householder QR for small matrices and by a
-    block Cholesky QR with an orthogonality check for large ones; the values
-    are ``Q`` to within float64 rounding, not bit for bit across BLAS builds
-    or thread counts. ``index=`` computes the whole matrix and returns the
-    slice.
+    that result rounded once). The values are the exact product to about
+    1e-14, not bit for bit across BLAS builds or thread counts. ``index=``
+    computes the whole matrix and returns the slice.
 
     Example:
         >>> import numpy as np, weightinit as wi
@@ -158,46 +188,21 @@ class Orthogonal(RandomInitializer):
             )
 
     def _work_bytes(self, shape: Shape) -> int:
-        """Float64 working memory, the larger of the two paths (an upper bound)."""
+        """Float64 working memory: the matrix, one drawn block, the scratch and the T factors."""
         rows, cols = math.prod(shape[:-1]), shape[-1]
-        big, small = max(rows, cols), min(rows, cols)
-        # Householder: A, LAPACK's copy of it, Q, R and its copy, workspace
-        householder = 3 * big * small + 2 * small * small + 64 * (big + small)
-        # block Cholesky QR: A (becomes Q), the scratch, a1^T a2, one leaf's product and
-        # factors, the probes; a failed attempt is freed before Householder starts
-        fast = (
-            big * small
-            + big * -(-small // 2)
-            + small * small // 4
-            + small
-            + big * LEAF
-            + 3 * LEAF * LEAF
-            + 3 * PROBES * (big + small)
-        )
-        return 8 * max(householder, fast)
+        n, m = min(rows, cols), max(rows, cols)
+        width = min(BLOCK, n)
+        return 8 * (n * m + width * m + _scratch_size(n, m) + 4 * width * width + 2 * width * n + 4 * n)
 
     def _generate(self, shape: Shape, region: Region, dtype: np.dtype[Any], whole: bool) -> NDArray[Any]:
         rows, cols = math.prod(shape[:-1]), shape[-1]
-        big, small = max(rows, cols), min(rows, cols)
-        # entries of Q are at most 1 in magnitude; Q is computed in float64
+        # entries of the matrix are at most 1 in magnitude; it is computed in float64
         refuse_overflow("Orthogonal", f"gain={self.gain}", abs(self.gain), dtype, F64)
         seed, call = self._next_stream(whole)
-        if big * small == 0:
+        if rows * cols == 0:
             return np.empty(tuple(b - a for a, b in region), dtype=dtype)
-
-        def draw() -> NDArray[np.float64]:
-            return sample("normal", seed, call, (big, small), ((0, big), (0, small)), F64, 0.0, 1.0)
-
-        if small < HOUSEHOLDER_BELOW:
-            q = _householder_q(draw())
-        else:
-            q = draw()
-            if not _fast_q(q):
-                del q  # free the failed attempt, then draw A again for Householder
-                q = _householder_q(draw())
-        if self.gain != 1.0:
-            q *= self.gain
-        full = (q.T if rows < cols else q).reshape(shape)  # a view: only the row axis is split
+        p = haar_rows(seed, call, min(rows, cols), max(rows, cols), self.gain)
+        full = (p.T if rows > cols else p).reshape(shape)  # a view: only the row axis is split
         part = full[tuple(slice(a, b) for a, b in region)]
         if whole:
             return part.astype(dtype, order="C", copy=False)

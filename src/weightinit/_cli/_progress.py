@@ -22,7 +22,7 @@ class Progress:
 
     ``total`` is the number of steps (None for an open-ended spinner). A
     background thread redraws the line every ``interval`` seconds once
-    ``delay`` seconds have passed, so a single long step (a big draw, a QR)
+    ``delay`` seconds have passed, so a single long step (a big draw, a large Orthogonal)
     still shows that the command is alive.
     """
 
