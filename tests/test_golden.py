@@ -149,7 +149,7 @@ def test_seed_generator_draw_0_equals_the_int_seed_and_draws_differ():
 # products, whose last bits depend on the BLAS build, the CPU's SIMD paths and the thread
 # count: a sha256 of the output would pin the machine, not our code. So the golden test pins
 # what is ours bit for bit (the float64 standard-normal input matrix, which is exactly
-# RandomNormal(0, 1, seed)'s float64 stream of shape (min(rows, cols), max(rows, cols))) and
+# RandomNormal(0, 1, seed)'s float64 stream of shape (rows, cols), leading axes folded) and
 # compares the output to the recorded float64 values with rtol 1e-12 (every step applies an
 # orthogonal matrix, so differences stay a few ulps). Narrower dtypes
 # are the float64 result rounded once, so they may differ from the recorded values rounded by

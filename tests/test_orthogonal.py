@@ -1,11 +1,12 @@
 """Orthogonal: the product of the Householder reflections of the seed's normal vectors.
 
 The reference applies the reflections one at a time, unblocked, to the first
-``n`` columns of the identity: reflection ``k`` is built from ``G[k, k:]``
-(``G`` = ``RandomNormal(0, 1, seed)``'s float64 stream of shape
-``(min(rows, cols), max(rows, cols))``) and maps it to ``-s ||x|| e_k``; the
-columns are then signed by ``-s``. The blocked implementation must agree with
-it to float64 rounding for every block size and scratch size.
+``n`` columns of the identity. With ``A`` = ``RandomNormal(0, 1, seed)``'s
+float64 stream of shape ``(rows, cols)`` and ``B`` = ``A`` (rows >= cols) or
+``A^T``, reflection ``k`` is built from ``B[k:, k]`` and maps it to
+``-s ||x|| e_k``; the columns are then signed by ``-s``, and the result is
+transposed back when rows < cols. The blocked implementation must agree with it
+to float64 rounding for every block size and scratch size.
 """
 
 from __future__ import annotations
@@ -26,14 +27,16 @@ LARGE_SHAPES = [(600, 300), (300, 600), (4, 75, 256), (512, 512)]
 DTYPES = ["float16", "bfloat16", "float32", "float64"]
 
 
-def haar_reference(seed: int, n: int, m: int) -> np.ndarray:
-    """``P`` (n x m, orthonormal rows) by applying one reflection at a time (rank-1 updates)."""
-    g = wi.RandomNormal(0.0, 1.0, seed=seed)((n, m), "float64")
+def haar_reference(seed: int, rows: int, cols: int) -> np.ndarray:
+    """The (rows, cols) matrix by applying one reflection at a time (rank-1 updates)."""
+    a = wi.RandomNormal(0.0, 1.0, seed=seed)((rows, cols), "float64")
+    b = a if rows >= cols else a.T
+    m, n = b.shape
     u = np.eye(m)[:, :n]
     signs = np.empty(n)
     vectors = []
     for k in range(n):
-        x = g[k, k:]
+        x = b[k:, k]
         s = -1.0 if x[0] < 0 else 1.0
         v = x.copy()
         v[0] += s * np.linalg.norm(x)
@@ -41,13 +44,13 @@ def haar_reference(seed: int, n: int, m: int) -> np.ndarray:
         signs[k] = -s
     for k, v in reversed(vectors):  # u = H_0 (H_1 (... (H_{n-1} E)))
         u[k:] -= np.outer(v, (2.0 / (v @ v)) * (v @ u[k:]))
-    return (u * signs).T
+    u = u * signs
+    return u if rows >= cols else u.T
 
 
 def reference(seed: int, shape: tuple[int, ...], gain: float = 1.0) -> np.ndarray:
     rows, cols = math.prod(shape[:-1]), shape[-1]
-    p = haar_reference(seed, min(rows, cols), max(rows, cols))
-    return ((p.T if rows > cols else p) * gain).reshape(shape)
+    return (haar_reference(seed, rows, cols) * gain).reshape(shape)
 
 
 def gram_error(values: np.ndarray) -> float:
@@ -99,12 +102,14 @@ def test_every_block_and_scratch_size_gives_the_product(shape, block, scratch, m
     np.testing.assert_allclose(got, reference(6, shape), rtol=0, atol=1e-13)
 
 
-def test_only_the_upper_trapezoid_of_the_stream_is_used():
-    # the entries left of the diagonal of G are drawn (by blocks) but never read
-    n, m = 6, 9
-    p = _orthogonal._draw_reflectors(21, 0, n, m)
-    g = wi.RandomNormal(0.0, 1.0, seed=21)((n, m), "float64")
-    np.testing.assert_array_equal(p, np.triu(g))
+@pytest.mark.parametrize("block", [256, 4])
+def test_only_the_lower_trapezoid_of_the_tall_stream_is_used(block, monkeypatch):
+    # B's entries above the diagonal may be drawn (by blocks) but are set to zero, never read
+    monkeypatch.setattr(_orthogonal, "BLOCK", block)
+    for rows, cols in [(6, 9), (9, 6), (7, 7)]:
+        a = _orthogonal._draw_reflectors(21, 0, rows, cols)
+        g = wi.RandomNormal(0.0, 1.0, seed=21)((rows, cols), "float64")
+        np.testing.assert_array_equal(a, np.tril(g) if rows >= cols else np.triu(g))
 
 
 def test_a_zero_vector_gives_a_reflection_not_nan():
@@ -113,11 +118,12 @@ def test_a_zero_vector_gives_a_reflection_not_nan():
     p[1, 1:] = 0.0
     p[3, 3] = 0.0
     p[3, 4] = 0.0
-    tau, signs = _orthogonal._normalize(p)
+    u = p.T  # the tall view: the vectors are its columns
+    tau, signs = _orthogonal._normalize(u)
     assert tau[1] == 2.0 and tau[3] == 2.0 and signs[1] == -1.0
-    _orthogonal._accumulate(p, tau)
-    assert np.isfinite(p).all()
-    np.testing.assert_allclose(p @ p.T, np.eye(4), atol=1e-14)
+    _orthogonal._accumulate(u, tau)
+    assert np.isfinite(u).all()
+    np.testing.assert_allclose(u.T @ u, np.eye(4), atol=1e-14)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

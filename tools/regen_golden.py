@@ -179,9 +179,7 @@ def build() -> dict[str, Any]:
     for config, shapes in ORTHOGONAL_CASES:
         for shape in shapes:
             rows, cols = int(np.prod(shape[:-1])), shape[-1]
-            stream = wi.RandomNormal(0.0, 1.0, seed=config["seed"])(
-                (min(rows, cols), max(rows, cols)), "float64"
-            )
+            stream = wi.RandomNormal(0.0, 1.0, seed=config["seed"])((rows, cols), "float64")
             values = wi.Orthogonal.from_config(dict(config))(shape, "float64")
             orthogonal.append(
                 {

@@ -1,33 +1,35 @@
 """Orthogonal: a Haar-random matrix with orthonormal rows or columns.
 
-With ``n = min(rows, cols)`` and ``m = max(rows, cols)``, let ``G`` be the
-float64 standard normal ``(n, m)`` matrix of the seed (the stream of
-``RandomNormal(0, 1, seed)``). Row ``k``'s tail ``x_k = G[k, k:]`` defines the
-Householder reflection ``H_k`` of ``R^m`` (acting on coordinates ``k..m-1``)
-that maps ``x_k`` to ``-s_k ||x_k|| e_k``, where ``s_k = sign(G[k, k])``
-(``+1`` for 0). The result is the ``(n, m)`` matrix with orthonormal rows
+Let ``A`` be the float64 standard normal ``(rows, cols)`` matrix of the seed
+(the stream of ``RandomNormal(0, 1, seed)``; leading axes of the shape fold
+into rows), and ``B`` the tall ``(m, n)`` matrix ``A`` (when ``rows >= cols``)
+or ``A^T`` (otherwise), ``m >= n``. Column ``k``'s tail ``x_k = B[k:, k]``
+defines the Householder reflection ``H_k`` of ``R^m`` (acting on coordinates
+``k..m-1``) that maps ``x_k`` to ``-s_k ||x_k|| e_k``, where
+``s_k = sign(B[k, k])`` (``+1`` for 0). The result is the ``(m, n)`` matrix with
+orthonormal columns
 
-    P = D E^T H_{n-1} ... H_1 H_0,    D = diag(-s_0, ..., -s_{n-1}),
+    U = H_0 H_1 ... H_{n-1} E D,    D = diag(-s_0, ..., -s_{n-1}),
 
-(``E`` the first ``n`` columns of the identity), transposed when
-``rows > cols``. Its columns ``U = P^T`` have the law of Keras's matrix, the Q
-factor of a Gaussian matrix with the signs that make ``diag(R) > 0`` (the Haar
-law): Householder QR of a standard normal matrix builds its k-th reflection
-from a column that, by the rotational invariance of the normal law, is a
-standard normal vector of length ``m - k`` independent of the earlier ones, and
-``R``'s k-th diagonal entry is ``-s_k ||x_k||`` (Stewart, SIAM J. Numer. Anal.
-17, 1980). Drawing those vectors directly skips the factorization: only the
-upper trapezoid of ``G`` is drawn, and R is never formed.
+(``E`` the first ``n`` columns of the identity), transposed back when
+``rows < cols``. ``U`` has the law of Keras's matrix, the Q factor of a
+Gaussian matrix with the signs that make ``diag(R) > 0`` (the Haar law):
+Householder QR of a standard normal matrix builds its k-th reflection from a
+column that, by the rotational invariance of the normal law, is a standard
+normal vector of length ``m - k`` independent of the earlier ones, and ``R``'s
+k-th diagonal entry is ``-s_k ||x_k||`` (Stewart, SIAM J. Numer. Anal. 17,
+1980). Drawing those vectors directly skips the factorization: only the lower
+trapezoid of ``B`` is drawn, and R is never formed.
 
 The product is accumulated from the last reflection to the first in blocks of
 ``BLOCK`` (compact WY form ``I - V T V^T``, Schreiber and Van Loan 1989), so
 almost all of the ``2 m n^2 - 2/3 n^3`` float64 flops (4/3 n^3 for a square
 matrix; QR of a Gaussian matrix costs 2 m n^2 by Cholesky QR, 4 m n^2 - 4/3 n^3
-by Householder) are large matrix products. Every step applies an orthogonal
-matrix, so rounding errors are not amplified: the rows are orthonormal to about
-1e-15, the values are those of the exact product to about 1e-14 on any BLAS,
-and no input can make it fail. Narrower dtypes are the float64 result rounded
-once.
+by Householder) are large matrix products, done in place in the output's
+layout. Every step applies an orthogonal matrix, so rounding errors are not
+amplified: the columns are orthonormal to about 1e-15, the values are those of
+the exact product to about 1e-14 on any BLAS, and no input can make it fail.
+Narrower dtypes are the float64 result rounded once.
 """
 
 from __future__ import annotations
@@ -57,38 +59,54 @@ def _scratch_size(n: int, m: int) -> int:
     return min(max(SCRATCH, m), m * n)
 
 
-def _draw_reflectors(seed: int, call: int, n: int, m: int) -> NDArray[np.float64]:
-    """The ``(n, m)`` working matrix: row ``k`` holds ``G[k, k:]`` from column ``k`` on, zeros before."""
-    p = np.zeros((n, m), dtype=F64)
+def _tall(a: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``a`` (rows, cols) as the tall ``(m, n)`` view ``B`` of the module docstring."""
+    return a if a.shape[0] >= a.shape[1] else a.T
+
+
+def _buffer(scratch: NDArray[np.float64], rows: int, cols: int, like: NDArray[Any]) -> NDArray[np.float64]:
+    """A ``(rows, cols)`` view of the start of ``scratch`` in the memory order of ``like``."""
+    if like.strides[-1] == like.itemsize:
+        return scratch[: rows * cols].reshape(rows, cols)
+    return scratch[: rows * cols].reshape(cols, rows).T
+
+
+def _draw_reflectors(seed: int, call: int, rows: int, cols: int) -> NDArray[np.float64]:
+    """The ``(rows, cols)`` working matrix: the lower trapezoid of ``B`` drawn, zeros elsewhere."""
+    a = np.zeros((rows, cols), dtype=F64)
+    u = _tall(a)
+    m, n = u.shape
     for j in range(0, n, BLOCK):
         e = min(j + BLOCK, n)
-        block = p[j:e, j:]
-        block[...] = sample("normal", seed, call, (n, m), ((j, e), (j, m)), F64, 0.0, 1.0)
-        for r in range(1, e - j):
-            block[r, :r] = 0.0
-    return p
+        # u[j:, j:e] is a[j:, j:e] (rows >= cols) or a[j:e, j:] transposed: a region of A either way
+        region = ((j, m), (j, e)) if rows >= cols else ((j, e), (j, m))
+        block = a[region[0][0] : region[0][1], region[1][0] : region[1][1]]
+        block[...] = sample("normal", seed, call, (rows, cols), region, F64, 0.0, 1.0)
+        top = u[j:e, j:e]
+        top[...] = np.tril(top)
+    return a
 
 
-def _normalize(p: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Turn each row ``x_k`` of ``p`` into its Householder vector ``v_k`` (``v_k[k] = 1``).
+def _normalize(u: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Turn each column ``x_k`` of ``u`` into its Householder vector ``v_k`` (``v_k[k] = 1``).
 
     ``H_k = I - tau_k v_k v_k^T`` with ``v_k = (x_k + s_k ||x_k|| e_k) / (x_kk + s_k ||x_k||)``
     and ``tau_k = 1 + |x_kk| / ||x_k||`` (in [1, 2]; 2 when ``x_k`` is 0, where ``v_k = e_k``
     and any reflection will do). Returns ``(tau, signs)``, ``signs = -s``.
     """
-    n = p.shape[0]
+    n = u.shape[1]
     tau = np.empty(n)
     signs = np.empty(n)
     for j in range(0, n, BLOCK):
         e = min(j + BLOCK, n)
-        rows = p[j:e]
-        diag = np.diagonal(rows, offset=j).copy()
-        norm = np.sqrt(np.einsum("ij,ij->i", rows, rows))
+        cols = u[j:, j:e]
+        diag = np.diagonal(cols).copy()
+        norm = np.sqrt(np.einsum("ij,ij->j", cols, cols))
         s = np.where(diag < 0, -1.0, 1.0)
         lead = diag + s * norm  # |lead| = |x_kk| + ||x_k||, 0 only when x_k is 0
         zero = lead == 0
-        rows /= np.where(zero, 1.0, lead)[:, None]
-        np.fill_diagonal(rows[:, j:], 1.0)
+        cols /= np.where(zero, 1.0, lead)
+        np.fill_diagonal(cols, 1.0)
         tau[j:e] = np.where(zero, 2.0, lead / np.where(zero, 1.0, s * norm))
         signs[j:e] = -s
     return tau, signs
@@ -104,17 +122,15 @@ def _t_factor(v: NDArray[np.float64], tau: NDArray[np.float64]) -> NDArray[np.fl
     return np.linalg.inv(t_inv)
 
 
-def _accumulate(p: NDArray[np.float64], tau: NDArray[np.float64]) -> None:
-    """Overwrite the Householder vectors in ``p`` by ``E^T H_{n-1} ... H_0`` (without D).
+def _accumulate(u: NDArray[np.float64], tau: NDArray[np.float64]) -> None:
+    """Overwrite the Householder vectors in the columns of ``u`` by ``H_0 ... H_{n-1} E`` (without D).
 
-    Works on ``u = p.T`` (m x n, column ``k`` = row ``k`` of ``p``), which
-    becomes ``H_0 ... H_{n-1} E``. Going backwards, once the blocks after ``j``
-    are applied, the columns from ``e`` on are zero in rows ``< e`` and the
-    columns before ``j`` are still columns of the identity, so block ``j``
-    updates only ``u[j:, e:]`` and writes its own columns ``E - V T V_1^T``.
+    Going backwards, once the blocks after ``j`` are applied, the columns from
+    ``e`` on are zero in rows ``< e`` and the columns before ``j`` are still
+    columns of the identity, so block ``j`` updates only ``u[j:, e:]`` and
+    writes its own columns ``E - V T V_1^T``.
     """
-    n, m = p.shape
-    u = p.T
+    m, n = u.shape
     scratch = np.empty(_scratch_size(n, m), dtype=F64)
     for j in reversed(range(0, n, BLOCK)):
         e = min(j + BLOCK, n)
@@ -128,7 +144,7 @@ def _accumulate(p: NDArray[np.float64], tau: NDArray[np.float64]) -> None:
             rest = u[e:, c:c_end]
             w = minus_t @ (v_rest.T @ rest)
             np.matmul(v_top, w, out=u[j:e, c:c_end])  # these rows were zero before this block
-            product = scratch[: (m - e) * (c_end - c)].reshape(c_end - c, m - e).T
+            product = _buffer(scratch, m - e, c_end - c, u)
             np.matmul(v_rest, w, out=product)
             rest += product
         # the block's own columns, E - V (T V_1^T), in row chunks (v is overwritten as it goes)
@@ -136,33 +152,34 @@ def _accumulate(p: NDArray[np.float64], tau: NDArray[np.float64]) -> None:
         step = max(1, SCRATCH // width)
         for r in range(0, m - j, step):
             r_end = min(r + step, m - j)
-            own = scratch[: (r_end - r) * width].reshape(width, r_end - r).T
+            own = _buffer(scratch, r_end - r, width, u)
             np.matmul(v[r:r_end], tv, out=own)
             v[r:r_end] = own
-        np.fill_diagonal(v[:width], v.diagonal() + 1.0)
+        np.fill_diagonal(v, v.diagonal() + 1.0)
 
 
-def haar_rows(seed: int, call: int, n: int, m: int, gain: float) -> NDArray[np.float64]:
-    """``gain`` times the ``(n, m)`` float64 matrix P (orthonormal rows, n <= m) of the module docstring."""
-    p = _draw_reflectors(seed, call, n, m)
-    tau, signs = _normalize(p)
-    _accumulate(p, tau)
-    p *= (signs * gain)[:, None]
-    return p
+def haar(seed: int, call: int, rows: int, cols: int, gain: float) -> NDArray[np.float64]:
+    """``gain`` times the ``(rows, cols)`` float64 matrix of the module docstring (C order)."""
+    a = _draw_reflectors(seed, call, rows, cols)
+    u = _tall(a)
+    tau, signs = _normalize(u)
+    _accumulate(u, tau)
+    u *= signs * gain
+    return a
 
 
 class Orthogonal(RandomInitializer):
     r"""Orthogonal matrix times ``gain`` (rank >= 2; leading axes fold into rows).
 
-    With ``rows = prod(shape[:-1])``, ``cols = shape[-1]``, ``n = min(rows, cols)``
-    and ``m = max(rows, cols)``: a Haar-random ``(n, m)`` matrix with
-    orthonormal rows (transposed when ``rows > cols``), reshaped and scaled by
-    ``gain``. It has the law of Keras's matrix (the Q factor of a standard
-    normal matrix with the signs that make ``diag(R)`` positive), built as the
-    product of the Householder reflections of the seed's standard normal
-    vectors ``G[k, k:]`` (``G`` the float64 stream of
-    ``RandomNormal(0, 1, seed)`` of shape ``(n, m)``), which is what QR would
-    compute without the factorization; see the module docstring.
+    With ``rows = prod(shape[:-1])`` and ``cols = shape[-1]``: a Haar-random
+    ``(rows, cols)`` matrix with orthonormal columns (``rows >= cols``) or rows,
+    reshaped and scaled by ``gain``. It has the law of Keras's matrix (the Q
+    factor of a standard normal matrix with the signs that make ``diag(R)``
+    positive), built as the product of the Householder reflections of the
+    columns (rows, when ``rows < cols``) of the seed's standard normal matrix
+    (the float64 stream of ``RandomNormal(0, 1, seed)`` of shape
+    ``(rows, cols)``), which is what QR would compute without the
+    factorization; see the module docstring.
 
     ``Q`` is computed in float64 for every output dtype (narrower dtypes are
     that result rounded once). The values are the exact product to about
@@ -201,8 +218,7 @@ class Orthogonal(RandomInitializer):
         seed, call = self._next_stream(whole)
         if rows * cols == 0:
             return np.empty(tuple(b - a for a, b in region), dtype=dtype)
-        p = haar_rows(seed, call, min(rows, cols), max(rows, cols), self.gain)
-        full = (p.T if rows > cols else p).reshape(shape)  # a view: only the row axis is split
+        full = haar(seed, call, rows, cols, self.gain).reshape(shape)
         part = full[tuple(slice(a, b) for a, b in region)]
         if whole:
             return part.astype(dtype, order="C", copy=False)
