@@ -66,9 +66,11 @@ def _tall(a: NDArray[np.float64]) -> NDArray[np.float64]:
 
 def _buffer(scratch: NDArray[np.float64], rows: int, cols: int, like: NDArray[Any]) -> NDArray[np.float64]:
     """A ``(rows, cols)`` view of the start of ``scratch`` in the memory order of ``like``."""
+    start = scratch[: rows * cols]
     if like.strides[-1] == like.itemsize:
-        return scratch[: rows * cols].reshape(rows, cols)
-    return scratch[: rows * cols].reshape(cols, rows).T
+        return start.reshape(rows, cols)
+    transposed: NDArray[np.float64] = start.reshape(cols, rows).T
+    return transposed
 
 
 def _draw_reflectors(seed: int, call: int, rows: int, cols: int) -> NDArray[np.float64]:
