@@ -48,9 +48,9 @@ from ._validation import Region, Shape, check_real
 __all__ = ["Orthogonal"]
 
 #: reflections per compact WY block
-BLOCK = 256
-#: float64 elements of the scratch buffer for matrix products (8 MiB)
-SCRATCH = 1 << 20
+BLOCK = 384
+#: float64 elements of the scratch buffer for matrix products (16 MiB)
+SCRATCH = 1 << 21
 F64 = np.dtype(np.float64)
 
 
