@@ -19,7 +19,7 @@ column that, by the rotational invariance of the normal law, is a standard
 normal vector of length ``m - k`` independent of the earlier ones, and ``R``'s
 k-th diagonal entry is ``-s_k ||x_k||`` (Stewart, SIAM J. Numer. Anal. 17,
 1980). Drawing those vectors directly skips the factorization: only the lower
-trapezoid of ``B`` is drawn, and R is never formed.
+trapezoid of ``B`` is used, and R is never formed.
 
 The product is accumulated from the last reflection to the first in blocks of
 ``BLOCK`` (compact WY form ``I - V T V^T``, Schreiber and Van Loan 1989), so
@@ -43,6 +43,7 @@ from numpy.typing import NDArray
 from ._engine import sample
 from ._errors import InvalidArgumentError
 from ._random import RandomInitializer, refuse_overflow
+from ._triangular import inv_upper, lower_times, times_upper, upper_times
 from ._validation import Region, Shape, check_real
 
 __all__ = ["Orthogonal"]
@@ -74,18 +75,18 @@ def _buffer(scratch: NDArray[np.float64], rows: int, cols: int, like: NDArray[An
 
 
 def _draw_reflectors(seed: int, call: int, rows: int, cols: int) -> NDArray[np.float64]:
-    """The ``(rows, cols)`` working matrix: the lower trapezoid of ``B`` drawn, zeros elsewhere."""
-    a = np.zeros((rows, cols), dtype=F64)
-    u = _tall(a)
-    m, n = u.shape
-    for j in range(0, n, BLOCK):
-        e = min(j + BLOCK, n)
-        # u[j:, j:e] is a[j:, j:e] (rows >= cols) or a[j:e, j:] transposed: a region of A either way
-        region = ((j, m), (j, e)) if rows >= cols else ((j, e), (j, m))
-        block = a[region[0][0] : region[0][1], region[1][0] : region[1][1]]
-        block[...] = sample("normal", seed, call, (rows, cols), region, F64, 0.0, 1.0)
-        top = u[j:e, j:e]
-        top[...] = np.tril(top)
+    """The ``(rows, cols)`` working matrix: A with B's entries above the diagonal set to zero.
+
+    The whole of A is drawn (the engine's threads write, and first touch, the
+    working matrix), then the unused triangle is cleared row by row of ``a``.
+    """
+    a = sample("normal", seed, call, (rows, cols), ((0, rows), (0, cols)), F64, 0.0, 1.0)
+    if rows >= cols:
+        for k in range(cols - 1):
+            a[k, k + 1 :] = 0.0
+    else:
+        for k in range(1, rows):
+            a[k, :k] = 0.0
     return a
 
 
@@ -121,7 +122,7 @@ def _t_factor(v: NDArray[np.float64], tau: NDArray[np.float64]) -> NDArray[np.fl
     """
     t_inv = np.triu(v.T @ v)
     np.fill_diagonal(t_inv, 1.0 / tau)
-    return np.linalg.inv(t_inv)
+    return inv_upper(t_inv)
 
 
 def _accumulate(u: NDArray[np.float64], tau: NDArray[np.float64]) -> None:
@@ -144,18 +145,20 @@ def _accumulate(u: NDArray[np.float64], tau: NDArray[np.float64]) -> None:
         for c in range(e, n, step):
             c_end = min(c + step, n)
             rest = u[e:, c:c_end]
-            w = minus_t @ (v_rest.T @ rest)
-            np.matmul(v_top, w, out=u[j:e, c:c_end])  # these rows were zero before this block
+            w = np.empty((width, c_end - c))
+            upper_times(minus_t, v_rest.T @ rest, out=w)
+            lower_times(v_top, w, out=u[j:e, c:c_end])  # these rows were zero before this block
             product = _buffer(scratch, m - e, c_end - c, u)
             np.matmul(v_rest, w, out=product)
             rest += product
-        # the block's own columns, E - V (T V_1^T), in row chunks (v is overwritten as it goes)
+        # the block's own columns, E - V (T V_1^T), in row chunks (v is overwritten as it goes);
+        # T V_1^T is upper triangular (exact zeros below: each term there has a zero factor)
         tv = minus_t @ v_top.T
         step = max(1, SCRATCH // width)
         for r in range(0, m - j, step):
             r_end = min(r + step, m - j)
             own = _buffer(scratch, r_end - r, width, u)
-            np.matmul(v[r:r_end], tv, out=own)
+            times_upper(v[r:r_end], tv, out=own)
             v[r:r_end] = own
         np.fill_diagonal(v, v.diagonal() + 1.0)
 
@@ -207,11 +210,11 @@ class Orthogonal(RandomInitializer):
             )
 
     def _work_bytes(self, shape: Shape) -> int:
-        """Float64 working memory: the matrix, one drawn block, the scratch and the T factors."""
+        """Float64 working memory: the matrix, the scratch and the T factors."""
         rows, cols = math.prod(shape[:-1]), shape[-1]
         n, m = min(rows, cols), max(rows, cols)
         width = min(BLOCK, n)
-        return 8 * (n * m + width * m + _scratch_size(n, m) + 4 * width * width + 2 * width * n + 4 * n)
+        return 8 * (n * m + _scratch_size(n, m) + 4 * width * width + 2 * width * n + 4 * n)
 
     def _generate(self, shape: Shape, region: Region, dtype: np.dtype[Any], whole: bool) -> NDArray[Any]:
         rows, cols = math.prod(shape[:-1]), shape[-1]
