@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import weightinit as wi
-from weightinit import _orthogonal
+from weightinit import _haar
 from weightinit._errors import InvalidArgumentError, ResourceLimitError
 
 SMALL_SHAPES = [(3, 3), (7, 4), (4, 7), (2, 3, 5), (40, 30), (1, 1), (1, 5), (5, 1)]
@@ -96,8 +96,8 @@ def test_float64_is_the_product_of_the_seed_reflections(shape):
 @pytest.mark.parametrize("shape", [(7, 4), (65, 65), (200, 129), (130, 300), (1000, 70)])
 def test_every_block_and_scratch_size_gives_the_product(shape, block, scratch, monkeypatch):
     # small blocks and scratch buffers exercise the block loop, the panel and the row chunks
-    monkeypatch.setattr(_orthogonal, "BLOCK", block)
-    monkeypatch.setattr(_orthogonal, "SCRATCH", scratch)
+    monkeypatch.setattr(_haar, "BLOCK", block)
+    monkeypatch.setattr(_haar, "SCRATCH", scratch)
     got = wi.Orthogonal(seed=6)(shape, "float64")
     np.testing.assert_allclose(got, reference(6, shape), rtol=0, atol=1e-13)
 
@@ -105,9 +105,9 @@ def test_every_block_and_scratch_size_gives_the_product(shape, block, scratch, m
 @pytest.mark.parametrize("block", [256, 4])
 def test_only_the_lower_trapezoid_of_the_tall_stream_is_used(block, monkeypatch):
     # B's entries above the diagonal may be drawn (by blocks) but are set to zero, never read
-    monkeypatch.setattr(_orthogonal, "BLOCK", block)
+    monkeypatch.setattr(_haar, "BLOCK", block)
     for rows, cols in [(6, 9), (9, 6), (7, 7)]:
-        a = _orthogonal._draw_reflectors(21, 0, rows, cols)
+        a = _haar._draw_reflectors(21, 0, rows, cols)
         g = wi.RandomNormal(0.0, 1.0, seed=21)((rows, cols), "float64")
         np.testing.assert_array_equal(a, np.tril(g) if rows >= cols else np.triu(g))
 
@@ -119,9 +119,9 @@ def test_a_zero_vector_gives_a_reflection_not_nan():
     p[3, 3] = 0.0
     p[3, 4] = 0.0
     u = p.T  # the tall view: the vectors are its columns
-    tau, signs = _orthogonal._normalize(u)
+    tau, signs = _haar._normalize(u)
     assert tau[1] == 2.0 and tau[3] == 2.0 and signs[1] == -1.0
-    _orthogonal._accumulate(u, tau)
+    _haar._accumulate(u, tau)
     assert np.isfinite(u).all()
     np.testing.assert_allclose(u.T @ u, np.eye(4), atol=1e-14)
 
@@ -142,7 +142,7 @@ def test_float32_orthogonality_on_a_larger_square(monkeypatch):
     got = wi.Orthogonal(seed=9)((1024, 1024))
     assert got.dtype == np.float32
     assert gram_error(got) < 1e-5
-    monkeypatch.setattr(_orthogonal, "BLOCK", 96)  # another blocking: the same matrix
+    monkeypatch.setattr(_haar, "BLOCK", 96)  # another blocking: the same matrix
     other = wi.Orthogonal(seed=9)((1024, 1024), "float64")
     np.testing.assert_allclose(got, other, rtol=0, atol=1e-6)
     assert gram_error(other) < 1e-13
@@ -252,7 +252,7 @@ def test_index_is_the_slice_of_the_whole(shape, index):
 @pytest.mark.parametrize("shape", [(600, 300), (300, 600), (40, 30), (3000, 20)])
 @pytest.mark.parametrize("scratch", [1 << 20, 5000])
 def test_working_memory_estimate_is_an_upper_bound(shape, scratch, monkeypatch):
-    monkeypatch.setattr(_orthogonal, "SCRATCH", scratch)
+    monkeypatch.setattr(_haar, "SCRATCH", scratch)
     init = wi.Orthogonal(seed=16)
     init(shape)  # warm up (lazy imports, caches)
     tracemalloc.start()
