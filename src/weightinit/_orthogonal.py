@@ -31,8 +31,8 @@ class Orthogonal(RandomInitializer):
     ``(rows, cols)``), which is what QR would compute without the
     factorization; see the module docstring.
 
-    ``Q`` is computed in float64 for every output dtype (narrower dtypes are
-    that result rounded once). The values are the exact product to about
+    The matrix is computed in float64 for every output dtype (narrower dtypes
+    are that result rounded once). The values are the exact product to about
     1e-14, not bit for bit across BLAS builds or thread counts. ``index=``
     computes the whole matrix and returns the slice.
 

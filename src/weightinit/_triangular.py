@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 
 __all__ = ["inv_upper", "lower_times", "times_upper", "upper_times"]
 
-#: at most this size, a triangular operand is multiplied as a full matrix
+#: below this size, a triangular operand is multiplied (or inverted) as a full matrix
 LEAF = 64
 
 F64Array = NDArray[np.float64]
@@ -23,7 +23,7 @@ F64Array = NDArray[np.float64]
 def lower_times(t: F64Array, x: F64Array, out: F64Array) -> None:
     """``out = t @ x`` for a lower triangular square ``t``."""
     h = t.shape[0] // 2
-    if h < LEAF // 2:
+    if t.shape[0] < LEAF:
         np.matmul(t, x, out=out)
         return
     lower_times(t[:h, :h], x[:h], out[:h])
@@ -33,7 +33,7 @@ def lower_times(t: F64Array, x: F64Array, out: F64Array) -> None:
 def upper_times(t: F64Array, x: F64Array, out: F64Array) -> None:
     """``out = t @ x`` for an upper triangular square ``t``."""
     h = t.shape[0] // 2
-    if h < LEAF // 2:
+    if t.shape[0] < LEAF:
         np.matmul(t, x, out=out)
         return
     upper_times(t[h:, h:], x[h:], out[h:])
@@ -43,7 +43,7 @@ def upper_times(t: F64Array, x: F64Array, out: F64Array) -> None:
 def times_upper(x: F64Array, t: F64Array, out: F64Array) -> None:
     """``out = x @ t`` for an upper triangular square ``t``."""
     h = t.shape[0] // 2
-    if h < LEAF // 2:
+    if t.shape[0] < LEAF:
         np.matmul(x, t, out=out)
         return
     times_upper(x[:, :h], t[:h, :h], out[:, :h])
@@ -53,7 +53,7 @@ def times_upper(x: F64Array, t: F64Array, out: F64Array) -> None:
 def inv_upper(t: F64Array) -> F64Array:
     """The inverse of an upper triangular square ``t`` (upper triangular, exact zeros below)."""
     h = t.shape[0] // 2
-    if h < LEAF // 2:
+    if t.shape[0] < LEAF:
         inverse: F64Array = np.triu(np.linalg.inv(t))
         return inverse
     out = np.zeros_like(t)
