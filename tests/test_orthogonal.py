@@ -92,20 +92,18 @@ def test_float64_is_the_product_of_the_seed_reflections(shape):
     assert gram_error(got) < 1e-13
 
 
-@pytest.mark.parametrize(("block", "scratch"), [(1, 1), (3, 7), (64, 1000), (100, 1 << 20)])
+@pytest.mark.parametrize(("block", "scratch"), [(1, 1), (3, 7), (64, 1000), (100, 1 << 20), (1000, 1 << 20)])
 @pytest.mark.parametrize("shape", [(7, 4), (65, 65), (200, 129), (130, 300), (1000, 70)])
 def test_every_block_and_scratch_size_gives_the_product(shape, block, scratch, monkeypatch):
     # small blocks and scratch buffers exercise the block loop, the panel and the row chunks
-    monkeypatch.setattr(_haar, "BLOCK", block)
+    monkeypatch.setattr(_haar, "_block_width", lambda n: block)
     monkeypatch.setattr(_haar, "SCRATCH", scratch)
     got = wi.Orthogonal(seed=6)(shape, "float64")
     np.testing.assert_allclose(got, reference(6, shape), rtol=0, atol=1e-13)
 
 
-@pytest.mark.parametrize("block", [256, 4])
-def test_only_the_lower_trapezoid_of_the_tall_stream_is_used(block, monkeypatch):
-    # B's entries above the diagonal may be drawn (by blocks) but are set to zero, never read
-    monkeypatch.setattr(_haar, "BLOCK", block)
+def test_only_the_lower_trapezoid_of_the_tall_stream_is_used():
+    # B's entries above the diagonal are drawn but set to zero, never read
     for rows, cols in [(6, 9), (9, 6), (7, 7)]:
         a = _haar._draw_reflectors(21, 0, rows, cols)
         g = wi.RandomNormal(0.0, 1.0, seed=21)((rows, cols), "float64")
@@ -119,9 +117,9 @@ def test_a_zero_vector_gives_a_reflection_not_nan():
     p[3, 3] = 0.0
     p[3, 4] = 0.0
     u = p.T  # the tall view: the vectors are its columns
-    tau, signs = _haar._normalize(u)
+    tau, signs = _haar._normalize(u, 2)
     assert tau[1] == 2.0 and tau[3] == 2.0 and signs[1] == -1.0
-    _haar._accumulate(u, tau)
+    _haar._accumulate(u, tau, 2)
     assert np.isfinite(u).all()
     np.testing.assert_allclose(u.T @ u, np.eye(4), atol=1e-14)
 
@@ -142,7 +140,7 @@ def test_float32_orthogonality_on_a_larger_square(monkeypatch):
     got = wi.Orthogonal(seed=9)((1024, 1024))
     assert got.dtype == np.float32
     assert gram_error(got) < 1e-5
-    monkeypatch.setattr(_haar, "BLOCK", 96)  # another blocking: the same matrix
+    monkeypatch.setattr(_haar, "_block_width", lambda n: 96)  # another blocking: the same matrix
     other = wi.Orthogonal(seed=9)((1024, 1024), "float64")
     np.testing.assert_allclose(got, other, rtol=0, atol=1e-6)
     assert gram_error(other) < 1e-13
@@ -272,3 +270,11 @@ def test_size_cap_counts_the_working_memory(restore_cap):
         init((600, 300))
     wi.set_max_bytes(need)
     assert init((600, 300)).shape == (600, 300)
+
+
+WIDTHS = [(1, 32), (100, 32), (256, 64), (1024, 256), (4096, 384), (10**5, 384)]
+
+
+@pytest.mark.parametrize(("n", "width"), WIDTHS)
+def test_block_width_is_a_quarter_of_the_columns_within_bounds(n, width):
+    assert _haar._block_width(n) == width

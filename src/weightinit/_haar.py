@@ -22,7 +22,7 @@ k-th diagonal entry is ``-s_k ||x_k||`` (Stewart, SIAM J. Numer. Anal. 17,
 trapezoid of ``B`` is used, and R is never formed.
 
 The product is accumulated from the last reflection to the first in blocks of
-``BLOCK`` (compact WY form ``I - V T V^T``, Schreiber and Van Loan 1989), so
+at most ``BLOCK`` (compact WY form ``I - V T V^T``, Schreiber and Van Loan 1989), so
 almost all of the ``2 m n^2 - 2/3 n^3`` float64 flops (4/3 n^3 for a square
 matrix; QR of a Gaussian matrix costs 2 m n^2 by Cholesky QR, 4 m n^2 - 4/3 n^3
 by Householder) are large matrix products, done in place in the output's
@@ -44,7 +44,7 @@ from ._triangular import inv_upper, lower_times, times_upper, upper_times
 
 __all__ = ["BLOCK", "SCRATCH", "haar", "work_bytes"]
 
-#: reflections per compact WY block
+#: most reflections per compact WY block (a quarter of the columns, at least 32, up to this)
 BLOCK = 384
 #: float64 elements of the scratch buffer for matrix products (16 MiB)
 SCRATCH = 1 << 21
@@ -61,6 +61,12 @@ def work_bytes(rows: int, cols: int) -> int:
     n, m = min(rows, cols), max(rows, cols)
     width = min(BLOCK, n)
     return 8 * (n * m + _scratch_size(n, m) + 4 * width * width + 2 * width * n + 4 * n)
+
+
+def _block_width(n: int) -> int:
+    """Reflections per block for ``n`` columns: wide enough for efficient matrix products,
+    narrow enough that the block's own factors (about ``4 m n b`` flops) stay small."""
+    return min(BLOCK, max(32, n // 4))
 
 
 def _tall(a: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -93,7 +99,7 @@ def _draw_reflectors(seed: int, call: int, rows: int, cols: int) -> NDArray[np.f
     return a
 
 
-def _normalize(u: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def _normalize(u: NDArray[np.float64], block: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Turn each column ``x_k`` of ``u`` into its Householder vector ``v_k`` (``v_k[k] = 1``).
 
     ``H_k = I - tau_k v_k v_k^T`` with ``v_k = (x_k + s_k ||x_k|| e_k) / (x_kk + s_k ||x_k||)``
@@ -103,8 +109,8 @@ def _normalize(u: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.
     n = u.shape[1]
     tau = np.empty(n)
     signs = np.empty(n)
-    for j in range(0, n, BLOCK):
-        e = min(j + BLOCK, n)
+    for j in range(0, n, block):
+        e = min(j + block, n)
         cols = u[j:, j:e]
         diag = np.diagonal(cols).copy()
         norm = np.sqrt(np.einsum("ij,ij->j", cols, cols))
@@ -128,7 +134,7 @@ def _t_factor(v: NDArray[np.float64], tau: NDArray[np.float64]) -> NDArray[np.fl
     return inv_upper(t_inv)
 
 
-def _accumulate(u: NDArray[np.float64], tau: NDArray[np.float64]) -> None:
+def _accumulate(u: NDArray[np.float64], tau: NDArray[np.float64], block: int) -> None:
     """Overwrite the Householder vectors in the columns of ``u`` by ``H_0 ... H_{n-1} E`` (without D).
 
     Going backwards, once the blocks after ``j`` are applied, the columns from
@@ -138,8 +144,8 @@ def _accumulate(u: NDArray[np.float64], tau: NDArray[np.float64]) -> None:
     """
     m, n = u.shape
     scratch = np.empty(_scratch_size(n, m), dtype=F64)
-    for j in reversed(range(0, n, BLOCK)):
-        e = min(j + BLOCK, n)
+    for j in reversed(range(0, n, block)):
+        e = min(j + block, n)
         width = e - j
         v = u[j:, j:e]  # (m - j) x width, unit lower trapezoidal
         minus_t = -_t_factor(v, tau[j:e])
@@ -170,7 +176,8 @@ def haar(seed: int, call: int, rows: int, cols: int, gain: float) -> NDArray[np.
     """``gain`` times the ``(rows, cols)`` float64 matrix of the module docstring (C order)."""
     a = _draw_reflectors(seed, call, rows, cols)
     u = _tall(a)
-    tau, signs = _normalize(u)
-    _accumulate(u, tau)
+    block = _block_width(u.shape[1])
+    tau, signs = _normalize(u, block)
+    _accumulate(u, tau, block)
     u *= signs * gain
     return a
