@@ -96,7 +96,7 @@ def test_float64_is_the_product_of_the_seed_reflections(shape):
 @pytest.mark.parametrize("shape", [(7, 4), (65, 65), (200, 129), (130, 300), (1000, 70)])
 def test_every_block_and_scratch_size_gives_the_product(shape, block, scratch, monkeypatch):
     # small blocks and scratch buffers exercise the block loop, the panel and the row chunks
-    monkeypatch.setattr(_haar, "_block_width", lambda n: block)
+    monkeypatch.setattr(_haar, "_block_width", lambda m, n: block)
     monkeypatch.setattr(_haar, "SCRATCH", scratch)
     got = wi.Orthogonal(seed=6)(shape, "float64")
     np.testing.assert_allclose(got, reference(6, shape), rtol=0, atol=1e-13)
@@ -140,7 +140,7 @@ def test_float32_orthogonality_on_a_larger_square(monkeypatch):
     got = wi.Orthogonal(seed=9)((1024, 1024))
     assert got.dtype == np.float32
     assert gram_error(got) < 1e-5
-    monkeypatch.setattr(_haar, "_block_width", lambda n: 96)  # another blocking: the same matrix
+    monkeypatch.setattr(_haar, "_block_width", lambda m, n: 96)  # another blocking: the same matrix
     other = wi.Orthogonal(seed=9)((1024, 1024), "float64")
     np.testing.assert_allclose(got, other, rtol=0, atol=1e-6)
     assert gram_error(other) < 1e-13
@@ -272,9 +272,10 @@ def test_size_cap_counts_the_working_memory(restore_cap):
     assert init((600, 300)).shape == (600, 300)
 
 
-WIDTHS = [(1, 32), (100, 32), (256, 64), (1024, 256), (4096, 384), (10**5, 384)]
+WIDTHS = [((1, 1), 1), ((100, 100), 32), ((256, 256), 64), ((1024, 1024), 256), ((4096, 4096), 384)]
+WIDTHS += [((1024, 512), 256), ((4608, 512), 384), ((20000, 256), 256), ((10**5, 64), 64)]
 
 
-@pytest.mark.parametrize(("n", "width"), WIDTHS)
-def test_block_width_is_a_quarter_of_the_columns_within_bounds(n, width):
-    assert _haar._block_width(n) == width
+@pytest.mark.parametrize(("shape", "width"), WIDTHS)
+def test_block_width_is_a_quarter_of_the_rows_within_bounds(shape, width):
+    assert _haar._block_width(*shape) == width

@@ -44,7 +44,7 @@ from ._triangular import inv_upper, lower_times, times_upper, upper_times
 
 __all__ = ["BLOCK", "SCRATCH", "haar", "work_bytes"]
 
-#: most reflections per compact WY block (a quarter of the columns, at least 32, up to this)
+#: most reflections per compact WY block
 BLOCK = 384
 #: float64 elements of the scratch buffer for matrix products (16 MiB)
 SCRATCH = 1 << 21
@@ -63,10 +63,12 @@ def work_bytes(rows: int, cols: int) -> int:
     return 8 * (n * m + _scratch_size(n, m) + 4 * width * width + 2 * width * n + 4 * n)
 
 
-def _block_width(n: int) -> int:
-    """Reflections per block for ``n`` columns: wide enough for efficient matrix products,
-    narrow enough that the block's own factors (about ``4 m n b`` flops) stay small."""
-    return min(BLOCK, max(32, n // 4))
+def _block_width(m: int, n: int) -> int:
+    """Reflections per block for the tall ``m x n`` matrix: a quarter of ``m`` (at least 32, at
+    most ``n`` and ``BLOCK``), measured best on square and tall shapes. Wider blocks mean larger
+    matrix products and fewer passes over the trailing columns; narrower ones, cheaper T factors
+    and own columns, which matters most for square matrices."""
+    return min(BLOCK, n, max(32, m // 4))
 
 
 def _tall(a: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -176,7 +178,7 @@ def haar(seed: int, call: int, rows: int, cols: int, gain: float) -> NDArray[np.
     """``gain`` times the ``(rows, cols)`` float64 matrix of the module docstring (C order)."""
     a = _draw_reflectors(seed, call, rows, cols)
     u = _tall(a)
-    block = _block_width(u.shape[1])
+    block = _block_width(*u.shape)
     tau, signs = _normalize(u, block)
     _accumulate(u, tau, block)
     u *= signs * gain
