@@ -139,7 +139,7 @@ def test_every_dtype_is_the_float64_result_rounded_once(shape, dtype):
 def test_float32_orthogonality_on_a_larger_square(monkeypatch):
     got = wi.Orthogonal(seed=9)((1024, 1024))
     assert got.dtype == np.float32
-    assert gram_error(got) < 1e-5
+    assert gram_error(got) < 1e-7  # the float32 rounding alone (~1e-8); a float32 QR gives ~5e-7
     monkeypatch.setattr(_haar, "_block_width", lambda m, n: 96)  # another blocking: the same matrix
     other = wi.Orthogonal(seed=9)((1024, 1024), "float64")
     np.testing.assert_allclose(got, other, rtol=0, atol=1e-6)
