@@ -11,7 +11,7 @@ import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["peak_memory", "timing"]
+__all__ = ["paired_timing", "peak_memory", "timing"]
 
 Call = Callable[[], Any]
 Sync = Callable[[Any], Any]
@@ -24,25 +24,54 @@ WARM_UP = 2
 SLOW_CALL = 0.5
 
 
-def timing(fn: Call, sync: Sync, repeats: int) -> dict[str, Any]:
-    """Median and best wall time of ``repeats`` calls after up to ``WARM_UP`` untimed calls.
-
-    ``sync`` waits for the result (jax dispatches asynchronously); each result
-    is dropped before the next call so every call allocates its own output.
-    """
+def _warm_up(fn: Call, sync: Sync) -> None:
     for _ in range(WARM_UP):  # compilation, thread pools, lazy imports, the allocator's state
         start = time.perf_counter()
         sync(fn())
         if time.perf_counter() - start > SLOW_CALL:
             break
-    times = []
-    for _ in range(repeats):
-        gc.collect()
-        start = time.perf_counter()
-        out = sync(fn())
-        times.append(time.perf_counter() - start)
-        del out
+
+
+def _timed(fn: Call, sync: Sync) -> float:
+    """One call's wall time; the result is dropped before the next call allocates its own."""
+    gc.collect()
+    start = time.perf_counter()
+    out = sync(fn())
+    seconds = time.perf_counter() - start
+    del out
+    return seconds
+
+
+def timing(fn: Call, sync: Sync, repeats: int) -> dict[str, Any]:
+    """Median and best wall time of ``repeats`` calls after up to ``WARM_UP`` untimed calls.
+
+    ``sync`` waits for the result (jax dispatches asynchronously).
+    """
+    _warm_up(fn, sync)
+    times = [_timed(fn, sync) for _ in range(repeats)]
     return {"seconds": statistics.median(times), "best": min(times), "times": times}
+
+
+def paired_timing(fn: Call, whole: Call, sync: Sync, repeats: int) -> dict[str, Any]:
+    """``timing`` of ``fn``, with a call of ``whole`` before each of its calls.
+
+    For a ratio of two calls (a slice against the whole tensor) on a noisy host:
+    measured alternately, both see the same machine. ``paired_seconds`` is the
+    median of the ``whole`` calls.
+    """
+    _warm_up(fn, sync)
+    _warm_up(whole, sync)
+    times, paired = [], []
+    for _ in range(repeats):
+        paired.append(_timed(whole, sync))
+        times.append(_timed(fn, sync))
+    return {
+        "seconds": statistics.median(times),
+        "best": min(times),
+        "times": times,
+        "paired_seconds": statistics.median(paired),
+        "paired_times": paired,
+    }
 
 
 def _reset_rss_peak() -> bool:

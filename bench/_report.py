@@ -153,7 +153,13 @@ def targets(report: dict[str, Any]) -> list[str]:
         for r in rows:
             if r["peer"] == "weightinit" and r["rows"] and tuple(r["shape"]) == shape and r["threads"] == 2:
                 whole = _get(rows, "weightinit", r["id"], s, r["dtype"], 2)
-                if whole is not None:
+                paired = r.get("paired_seconds")
+                if paired is not None:  # the whole, timed alternately with the slice
+                    share = r["seconds"] / (paired * r["rows"] / shape[0])
+                    out.append(
+                        f"{label(r)}: {share:.2f} x its share of the whole (2 threads, timed alternately)"
+                    )
+                elif whole is not None:
                     share = r["seconds"] / (whole["seconds"] * r["rows"] / shape[0])
                     out.append(f"{label(r)}: {share:.2f} x its share of the whole (2 threads)")
         trunc = _get(rows, "weightinit", "truncated_normal", s, "float32", 2)

@@ -17,7 +17,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _cases import numel
-from _measure import peak_memory, timing
+from _measure import paired_timing, peak_memory, timing
 from _system import blas_info
 from peers import MODULES
 
@@ -35,7 +35,11 @@ def run_case(name: str, peer: Any, case: dict[str, Any], threads: int, repeats: 
         if fn is None:
             return None
         record: dict[str, Any] = dict(case)
-        record.update(timing(fn, peer.sync, repeats))
+        whole = peer.build({**case, "rows": None}) if case["rows"] is not None else None
+        if whole is not None:  # an index= case: timed alternately with the whole tensor
+            record.update(paired_timing(fn, whole, peer.sync, repeats))
+        else:
+            record.update(timing(fn, peer.sync, repeats))
         record.update(peak_memory(fn, peer.sync, peer.TRACED))
     except Exception as exc:  # reported in the table, the other cases go on
         return {**case, "error": f"{type(exc).__name__}: {exc}"[:300]}
