@@ -145,10 +145,12 @@ def targets(report: dict[str, Any]) -> list[str]:
             ratios = []
             for dtype in ("float16", "bfloat16", "float64"):
                 other = _get(rows, "weightinit", dtype=dtype, ident=ident, shape=s, threads=2)
-                if other is not None:
-                    ratios.append(f"{dtype} {other['seconds'] / base['seconds']:.2f}")
+                if other is not None:  # against the float32 calls timed alternately with it
+                    float32 = other.get("paired_seconds", base["seconds"])
+                    ratios.append(f"{dtype} {other['seconds'] / float32:.2f}")
             out.append(
-                f"{ident} {shape[0]}x{shape[1]}, time / float32 time (2 threads): " + ", ".join(ratios)
+                f"{ident} {shape[0]}x{shape[1]}, time / float32 time (2 threads, timed alternately): "
+                + ", ".join(ratios)
             )
         for r in rows:
             if r["peer"] == "weightinit" and r["rows"] and tuple(r["shape"]) == shape and r["threads"] == 2:

@@ -16,13 +16,28 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _cases import numel
+from _cases import BASIC, numel
 from _measure import paired_timing, peak_memory, timing
 from _system import blas_info
 from peers import MODULES
 
 ITEMSIZE = {"float16": 2, "bfloat16": 2, "float32": 4, "float64": 8}
 MARKER = "RESULT "
+
+
+def pair_of(name: str, case: dict[str, Any]) -> dict[str, Any] | None:
+    """The case weightinit's ratio compares ``case`` with, timed alternately with it (or None).
+
+    ``index=``: the whole tensor; float16 / bfloat16 / float64 of a basic
+    distribution: the same case in float32.
+    """
+    if name != "weightinit":
+        return None
+    if case["rows"] is not None:
+        return {**case, "rows": None}
+    if case["dtype"] != "float32" and case["id"] in BASIC:
+        return {**case, "dtype": "float32"}
+    return None
 
 
 def run_case(name: str, peer: Any, case: dict[str, Any], threads: int, repeats: int) -> dict[str, Any] | None:
@@ -35,9 +50,10 @@ def run_case(name: str, peer: Any, case: dict[str, Any], threads: int, repeats: 
         if fn is None:
             return None
         record: dict[str, Any] = dict(case)
-        whole = peer.build({**case, "rows": None}) if case["rows"] is not None else None
-        if whole is not None:  # an index= case: timed alternately with the whole tensor
-            record.update(paired_timing(fn, whole, peer.sync, repeats))
+        pair = pair_of(name, case)
+        other = peer.build(pair) if pair is not None else None
+        if other is not None:
+            record.update(paired_timing(fn, other, peer.sync, repeats))
         else:
             record.update(timing(fn, peer.sync, repeats))
         record.update(peak_memory(fn, peer.sync, peer.TRACED))

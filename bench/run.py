@@ -15,10 +15,11 @@ targets, the import times, and writes it all as JSON (default
 
 ``--quick``: (4096, 4096) only, the presets and VarianceScaling variants in
 float32 only, and the median of 3 (under 3 minutes on 2 cores); the full run
-adds (8192, 8192) and every dtype, and takes the median of 7. An ``index=``
-case is timed alternately with a call for the whole tensor, and its share of
-the whole is computed against those calls, so the ratio does not depend on when
-on this noisy host each was measured.
+adds (8192, 8192) and every dtype, and takes the median of 7. weightinit's
+ratios to itself are timed in pairs: an ``index=`` case alternates with calls
+for the whole tensor, a float16 / bfloat16 / float64 case of a basic
+distribution with the same case in float32, and the ratio is taken against
+those calls, so it does not depend on when on this noisy host each was measured.
 
 OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE, when set, are removed from the peers'
 environment (they make a current numpy fall back to slower BLAS kernels);
