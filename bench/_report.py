@@ -142,16 +142,15 @@ def targets(report: dict[str, Any]) -> list[str]:
             base = _get(rows, "weightinit", ident, s, "float32", 2)
             if base is None:
                 continue
-            ratios = []
+            ratios, paired_all = [], True
             for dtype in ("float16", "bfloat16", "float64"):
                 other = _get(rows, "weightinit", dtype=dtype, ident=ident, shape=s, threads=2)
-                if other is not None:  # against the float32 calls timed alternately with it
+                if other is not None:  # against the float32 calls timed alternately with it, if any
+                    paired_all &= "paired_seconds" in other
                     float32 = other.get("paired_seconds", base["seconds"])
                     ratios.append(f"{dtype} {other['seconds'] / float32:.2f}")
-            out.append(
-                f"{ident} {shape[0]}x{shape[1]}, time / float32 time (2 threads, timed alternately): "
-                + ", ".join(ratios)
-            )
+            how = "2 threads, timed alternately" if paired_all else "2 threads"
+            out.append(f"{ident} {shape[0]}x{shape[1]}, time / float32 time ({how}): " + ", ".join(ratios))
         for r in rows:
             if r["peer"] == "weightinit" and r["rows"] and tuple(r["shape"]) == shape and r["threads"] == 2:
                 whole = _get(rows, "weightinit", r["id"], s, r["dtype"], 2)
