@@ -154,15 +154,12 @@ def targets(report: dict[str, Any]) -> list[str]:
         for r in rows:
             if r["peer"] == "weightinit" and r["rows"] and tuple(r["shape"]) == shape and r["threads"] == 2:
                 whole = _get(rows, "weightinit", r["id"], s, r["dtype"], 2)
-                paired = r.get("paired_seconds")
-                if paired is not None:  # the whole, timed alternately with the slice
-                    share = r["seconds"] / (paired * r["rows"] / shape[0])
-                    out.append(
-                        f"{label(r)}: {share:.2f} x its share of the whole (2 threads, timed alternately)"
-                    )
-                elif whole is not None:
-                    share = r["seconds"] / (whole["seconds"] * r["rows"] / shape[0])
-                    out.append(f"{label(r)}: {share:.2f} x its share of the whole (2 threads)")
+                # the whole tensor timed alternately with the slice, else its own case
+                seconds = r.get("paired_seconds", whole["seconds"] if whole else None)
+                if seconds is not None:
+                    share = r["seconds"] / (seconds * r["rows"] / shape[0])
+                    how = "2 threads, timed alternately" if "paired_seconds" in r else "2 threads"
+                    out.append(f"{label(r)}: {share:.2f} x its share of the whole ({how})")
         trunc = _get(rows, "weightinit", "truncated_normal", s, "float32", 2)
         torch_trunc = _get(rows, "torch", "truncated_normal", s, "float32", 2)
         if trunc and torch_trunc:
