@@ -161,13 +161,6 @@ def test_thread_count_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -
 
 
 @needs_fast
-def test_large_outputs_use_non_temporal_stores() -> None:
-    default = FAST.stream_threshold()
-    assert default == 8 << 20
-    assert FAST.stream_threshold(5) == default and FAST.stream_threshold(default) == 5
-
-
-@needs_fast
 def test_instruction_sets_reported() -> None:
     names = FAST.isas()
     assert names[0] == "default"
@@ -264,19 +257,12 @@ def test_kernel_equals_reference_on_many_regions(
     kind: str, dtype: np.dtype, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     a, b = PARAMS[kind]
-    default = FAST.stream_threshold()
-    try:
-        for shape, region in REGIONS:
-            ref = _sample.sample(kind, 21, 5, shape, region, dtype, a, b, backend="reference")
-            for isa in ISAS:
-                monkeypatch.setattr(_kernel, "isa", isa)
-                # regular stores, then non-temporal ones (used for large outputs) on every size
-                for threshold in (default, 0):
-                    FAST.stream_threshold(threshold)
-                    got = _sample.sample(kind, 21, 5, shape, region, dtype, a, b, backend="kernel")
-                    _assert_same_bits(ref, got, (kind, dtype, shape, region, FAST.isas()[isa], threshold))
-    finally:
-        FAST.stream_threshold(default)
+    for shape, region in REGIONS:
+        ref = _sample.sample(kind, 21, 5, shape, region, dtype, a, b, backend="reference")
+        for isa in ISAS:
+            monkeypatch.setattr(_kernel, "isa", isa)
+            got = _sample.sample(kind, 21, 5, shape, region, dtype, a, b, backend="kernel")
+            _assert_same_bits(ref, got, (kind, dtype, shape, region, FAST.isas()[isa]))
 
 
 @needs_fast

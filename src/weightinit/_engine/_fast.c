@@ -33,9 +33,6 @@
 
 #include <float.h>
 #include <math.h>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 #include <stdint.h>
 #include <string.h>
 
@@ -104,8 +101,6 @@ enum { ISA_DEFAULT = 0, ISA_AVX2 = 1, ISA_AVX512 = 2, ISA_COUNT = 3 };
 #define BL 512              /* lanes per block */
 #define CHUNK (1u << 16)    /* elements per unit of thread work */
 #define MAXD 64             /* outer dimensions of a region */
-/* outputs from this size on (beyond what the caches would keep) use non-temporal stores */
-static uint64_t stream_bytes = (uint64_t)8 << 20;
 #define KS_PARITY 0x1BD11BDAu
 
 #define TRUNC_MASS 0.95449973610364158
@@ -451,7 +446,6 @@ typedef struct {
     uint64_t sizes[MAXD], offsets[MAXD], strides[MAXD];
     float f0, f1, fbh;
     double d0, d1, dbh;
-    int stream;    /* store with non-temporal writes (large outputs) */
     uint64_t next; /* next chunk to hand out (atomic) */
     /* test entry point: caller-given words instead of counters */
     const uint32_t *words;
@@ -567,23 +561,6 @@ WI_INLINE void cvtbf_portable(const float *WI_RESTRICT src, uint16_t *WI_RESTRIC
     for (int j = 0; j < n; j++) dst[j] = to_bf16(src[j]);
 }
 
-/* Copy a block of results from the lane buffer to a large output (beyond the
-   caches, where each written line would first be read): non-temporal 16-byte
-   stores for the aligned middle; run_chunks ends with a store fence. */
-WI_INLINE void stream_out(char *WI_RESTRICT dst, const char *WI_RESTRICT src, size_t nbytes) {
-#if defined(__SSE2__)
-    size_t head = (size_t)((16u - ((uintptr_t)dst & 15u)) & 15u);
-    if (head > nbytes) head = nbytes;
-    memcpy(dst, src, head);
-    size_t k = head;
-    for (; k + 16 <= nbytes; k += 16)
-        _mm_stream_si128((__m128i *)(dst + k), _mm_loadu_si128((const __m128i *)(src + k)));
-    memcpy(dst + k, src + k, nbytes - k);
-#else
-    memcpy(dst, src, nbytes);
-#endif
-}
-
 /* Transform n lanes and store them at dst (already offset to the first one).
    float32 work: words w[0 .. n); float64 work: the pairs (w[j], x1[j]). */
 WI_INLINE void emit_impl(const job_t *jb, const uint32_t *WI_RESTRICT w,
@@ -592,17 +569,14 @@ WI_INLINE void emit_impl(const job_t *jb, const uint32_t *WI_RESTRICT w,
                          central64_fn cen64, tail64_fn tail64) {
     normal_scratch_t ns;
     float tmp[BL];
-    double tmpd[BL];
-    uint16_t tmph[BL];
     const float f0 = jb->f0, f1 = jb->f1, fbh = jb->fbh;
     const double d0 = jb->d0, d1 = jb->d1, dbh = jb->dbh;
     const int truncated = jb->kind == K_TRUNCATED;
-    const int stream = jb->stream;
     /* results go straight to the output, or through a lane buffer when they
-       need a narrowing cast or non-temporal stores */
-    float *WI_RESTRICT vf = (jb->dtype == D_F32 && !stream) ? (float *)dst : tmp;
-    double *WI_RESTRICT od = stream ? tmpd : (double *)dst;
-    uint16_t *WI_RESTRICT oh = stream ? tmph : (uint16_t *)dst;
+       need a narrowing cast */
+    float *WI_RESTRICT vf = jb->dtype == D_F32 ? (float *)dst : tmp;
+    double *WI_RESTRICT od = (double *)dst;
+    uint16_t *WI_RESTRICT oh = (uint16_t *)dst;
     if (jb->dtype == D_F64) {
         if (jb->kind == K_UNIFORM)
             for (int j = 0; j < n; j++) od[j] = uniform_words_f64(w[j], x1[j], d0, d1, dbh);
@@ -610,7 +584,6 @@ WI_INLINE void emit_impl(const job_t *jb, const uint32_t *WI_RESTRICT w,
             normal_block_f64(w, x1, n, 1, d0, d1, od, &ns, c64, cen64, tail64);
         else
             normal_block_f64(w, x1, n, 0, d0, d1, od, &ns, c64, cen64, tail64);
-        if (stream) stream_out(dst, (const char *)tmpd, (size_t)n * 8u);
         return;
     }
     if (jb->kind == K_UNIFORM)
@@ -619,14 +592,10 @@ WI_INLINE void emit_impl(const job_t *jb, const uint32_t *WI_RESTRICT w,
         normal_block_f32(w, n, 1, f0, f1, vf, &ns, c32);
     else
         normal_block_f32(w, n, 0, f0, f1, vf, &ns, c32);
-    if (jb->dtype == D_F32) {
-        if (stream) stream_out(dst, (const char *)tmp, (size_t)n * 4u);
-        return;
-    }
+    if (jb->dtype == D_F32) return;
     /* narrowing casts in their own loops (fused ones spill registers) */
     if (jb->dtype == D_F16) cvt16(tmp, oh, n);
     if (jb->dtype == D_BF16) cvtbf(tmp, oh, n);
-    if (stream) stream_out(dst, (const char *)tmph, (size_t)n * 2u);
 }
 
 typedef void (*emit_fn)(const job_t *, const uint32_t *, const uint32_t *, int, char *);
@@ -875,20 +844,25 @@ WI_ATTR_AVX2 static void cvt16_avx2(const float *src, uint16_t *dst, int n) {
 /* central64 with AVX2 intrinsics: the operations of q_of_words_f64 and
    central_f64, in the same order (no fused multiply-add), on four vectors
    interleaved in program order so that their Horner chains overlap. */
-#define C64_V 4 /* vectors interleaved by the float64 AVX2 loops */
+#ifndef C64_V
+#define C64_V 4 /* vectors interleaved by the float64 central loop */
+#endif
+#ifndef T64_V
+#define T64_V 4 /* vectors interleaved by the float64 tail loop */
+#endif
 
 /* horner8 (numerator and denominator of one rational) on C64_V interleaved
    vectors: the two chains of every vector advance together, so the dependent
    multiply-adds of one overlap with the others'. */
 WI_ATTR_AVX2 WI_INLINE void horner8_pair_avx2(const double *cn, const double *cd, const __m256d *x,
-                                              __m256d *num, __m256d *den) {
-    for (int v = 0; v < C64_V; v++) {
+                                              __m256d *num, __m256d *den, const int nv) {
+    for (int v = 0; v < nv; v++) {
         num[v] = _mm256_set1_pd(cn[7]);
         den[v] = _mm256_set1_pd(cd[7]);
     }
     for (int k = 6; k >= 0; k--) {
         const __m256d a = _mm256_set1_pd(cn[k]), b = _mm256_set1_pd(cd[k]);
-        for (int v = 0; v < C64_V; v++) {
+        for (int v = 0; v < nv; v++) {
             num[v] = _mm256_add_pd(_mm256_mul_pd(num[v], x[v]), a);
             den[v] = _mm256_add_pd(_mm256_mul_pd(den[v], x[v]), b);
         }
@@ -915,7 +889,7 @@ WI_ATTR_AVX2 static void central64_avx2(const uint32_t *x0, const uint32_t *x1, 
             _mm256_storeu_pd(qd + j + 4 * v, q[v]);
             rc[v] = _mm256_sub_pd(c0180625, _mm256_mul_pd(q[v], q[v]));
         }
-        horner8_pair_avx2(A16, B16, rc, na, nb);
+        horner8_pair_avx2(A16, B16, rc, na, nb, C64_V);
         for (int v = 0; v < C64_V; v++)
             _mm256_storeu_pd(dst + j + 4 * v, _mm256_div_pd(_mm256_mul_pd(q[v], na[v]), nb[v]));
     }
@@ -938,9 +912,9 @@ WI_ATTR_AVX2 static void tail64_avx2(const double *tq, int k, double *tz, uint32
     static const double inv_odd[10] = {1.0 / 21.0, 1.0 / 19.0, 1.0 / 17.0, 1.0 / 15.0, 1.0 / 13.0,
                                        1.0 / 11.0, 1.0 / 9.0,  1.0 / 7.0,  1.0 / 5.0,  1.0 / 3.0};
     int beyond = 0, t = 0;
-    for (; t + 4 * C64_V <= k; t += 4 * C64_V) {
-        __m256d q[C64_V], s[C64_V], s2[C64_V], p[C64_V], ef[C64_V], r[C64_V];
-        for (int v = 0; v < C64_V; v++) {
+    for (; t + 4 * T64_V <= k; t += 4 * T64_V) {
+        __m256d q[T64_V], s[T64_V], s2[T64_V], p[T64_V], ef[T64_V], r[T64_V];
+        for (int v = 0; v < T64_V; v++) {
             q[v] = _mm256_loadu_pd(tq + t + 4 * v);
             const __m256d x = _mm256_sub_pd(halfv, _mm256_and_pd(q[v], absm));
             const __m256i u = _mm256_castpd_si256(x);
@@ -958,9 +932,9 @@ WI_ATTR_AVX2 static void tail64_avx2(const double *tq, int k, double *tz, uint32
         }
         for (int c = 1; c < 10; c++) {
             const __m256d cc = _mm256_set1_pd(inv_odd[c]);
-            for (int v = 0; v < C64_V; v++) p[v] = _mm256_add_pd(_mm256_mul_pd(p[v], s2[v]), cc);
+            for (int v = 0; v < T64_V; v++) p[v] = _mm256_add_pd(_mm256_mul_pd(p[v], s2[v]), cc);
         }
-        for (int v = 0; v < C64_V; v++) {
+        for (int v = 0; v < T64_V; v++) {
             const __m256d two_s = _mm256_add_pd(s[v], s[v]);
             const __m256d log_m = _mm256_add_pd(two_s, _mm256_mul_pd(two_s, _mm256_mul_pd(s2[v], p[v])));
             const __m256d lg = _mm256_add_pd(_mm256_mul_pd(ef[v], ln2_hi),
@@ -968,10 +942,10 @@ WI_ATTR_AVX2 static void tail64_avx2(const double *tq, int k, double *tz, uint32
             r[v] = _mm256_sqrt_pd(_mm256_xor_pd(lg, signm)); /* -(...) */
             beyond |= _mm256_movemask_pd(_mm256_cmp_pd(r[v], five, _CMP_GT_OQ));
         }
-        __m256d x[C64_V], nt[C64_V], dt[C64_V];
-        for (int v = 0; v < C64_V; v++) x[v] = _mm256_sub_pd(r[v], c16);
-        horner8_pair_avx2(C16, D16, x, nt, dt);
-        for (int v = 0; v < C64_V; v++) {
+        __m256d x[T64_V], nt[T64_V], dt[T64_V];
+        for (int v = 0; v < T64_V; v++) x[v] = _mm256_sub_pd(r[v], c16);
+        horner8_pair_avx2(C16, D16, x, nt, dt, T64_V);
+        for (int v = 0; v < T64_V; v++) {
             const __m256d z = _mm256_div_pd(nt[v], dt[v]);
             _mm256_storeu_pd(tz + t + 4 * v, _mm256_xor_pd(z, _mm256_and_pd(q[v], signm)));
         }
@@ -1191,9 +1165,6 @@ static void run_chunks(job_t *jb) {
         const uint64_t e = jb->total - p > CHUNK ? p + CHUNK : jb->total;
         fn(jb, p, e);
     }
-#if defined(__SSE2__)
-    if (jb->stream) _mm_sfence(); /* order the non-temporal stores before the join */
-#endif
 }
 
 #if WI_THREADS
@@ -1355,7 +1326,6 @@ static PyObject *py_fill(PyObject *self, PyObject *args) {
     jb->length = length;
     jb->base = base;
     set_params(jb, p0, p1, bh);
-    jb->stream = (uint64_t)view.len >= stream_bytes;
     run_job(jb, threads);
     PyMem_Free(jb);
     PyBuffer_Release(&view);
@@ -1446,15 +1416,6 @@ static PyObject *py_threefry(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
-static PyObject *py_stream_threshold(PyObject *self, PyObject *args) {
-    (void)self;
-    long long n = -1;
-    if (!PyArg_ParseTuple(args, "|L", &n)) return NULL;
-    const uint64_t old = stream_bytes;
-    if (n >= 0) stream_bytes = (uint64_t)n;
-    return PyLong_FromUnsignedLongLong(old);
-}
-
 static PyObject *py_isas(PyObject *self, PyObject *noargs) {
     (void)self;
     (void)noargs;
@@ -1481,9 +1442,6 @@ static PyMethodDef methods[] = {
     {"fill", py_fill, METH_VARARGS, fill_doc},
     {"transform", py_transform, METH_VARARGS, transform_doc},
     {"threefry", py_threefry, METH_VARARGS, threefry_doc},
-    {"stream_threshold", py_stream_threshold, METH_VARARGS,
-     "stream_threshold(n=-1): outputs of at least this many bytes are written with non-temporal\n"
-     "stores; returns the previous value and sets it to n when n >= 0 (tests)."},
     {"isas", py_isas, METH_NOARGS,
      "Names of the compiled instruction sets by index; None where this CPU lacks one."},
     {"best_isa", py_best_isa, METH_NOARGS, "Index of the instruction set used by default."},
