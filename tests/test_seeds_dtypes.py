@@ -235,6 +235,17 @@ def test_bfloat16_output_is_the_ml_dtypes_bfloat16_type():
     assert x.dtype == BF16 and x.dtype.type is ml_dtypes.bfloat16
 
 
+def test_dtype_name_table_agrees_with_numpy_and_only_remembers_bfloat16():
+    from weightinit import _dtypes
+
+    extra = [BF16, np.dtype(">f4"), np.dtype(">f8"), np.dtype(ml_dtypes.float8_e5m2), np.dtype("S3")]
+    for dtype in [*(np.dtype(n) for n in _dtypes.ANY_DTYPES if n != "bfloat16"), *extra]:
+        for _ in range(2):  # the first lookup may fill the table, the second reads it
+            assert _dtypes.dtype_name(dtype) == dtype.name
+        assert _dtypes.is_bfloat16(dtype) == (dtype == BF16)
+    assert set(_dtypes._NAMES.values()) <= set(_dtypes.ANY_DTYPES)
+
+
 def test_dtype_none_uses_floatx():
     assert wi.floatx() == "float32"
     assert wi.HeNormal(seed=1)(SHAPE).dtype == np.float32

@@ -22,6 +22,7 @@ __all__ = [
     "ANY_DTYPES",
     "FLOAT_DTYPES",
     "bfloat16",
+    "dtype_name",
     "floatx",
     "is_bfloat16",
     "max_finite",
@@ -44,6 +45,19 @@ COMPLEX_DTYPES: tuple[str, ...] = ("complex64", "complex128")
 ANY_DTYPES: tuple[str, ...] = FLOAT_DTYPES + INT_DTYPES + ("bool",) + COMPLEX_DTYPES
 
 _BY_NAME: dict[str, np.dtype[Any]] = {name: np.dtype(name) for name in ANY_DTYPES if name != "bfloat16"}
+# dtype -> name: numpy computes ``dtype.name`` anew at each access (microseconds,
+# several times per call); bfloat16 joins on its first lookup
+_NAMES: dict[np.dtype[Any], str] = {dtype: name for name, dtype in _BY_NAME.items()}
+
+
+def dtype_name(dtype: np.dtype[Any]) -> str:
+    """``dtype.name``, looked up in a table for the dtypes weightinit produces."""
+    name = _NAMES.get(dtype)
+    if name is None:
+        name = dtype.name
+        if name == "bfloat16":
+            _NAMES[dtype] = name
+    return name
 
 
 @functools.cache
@@ -57,7 +71,7 @@ def bfloat16() -> np.dtype[Any]:
 
 def is_bfloat16(dtype: np.dtype[Any]) -> bool:
     """True for the bfloat16 dtype, without importing ``ml_dtypes``."""
-    return dtype.name == "bfloat16" and dtype.itemsize == 2
+    return dtype.itemsize == 2 and dtype_name(dtype) == "bfloat16"
 
 
 def max_finite(dtype: np.dtype[Any]) -> float:
@@ -91,7 +105,7 @@ def _name_of(dtype: object) -> str | None:
     if isinstance(dtype, str):
         return dtype if dtype in ANY_DTYPES else None
     try:
-        name = np.dtype(dtype).name  # type: ignore[call-overload]
+        name = dtype_name(np.dtype(dtype))  # type: ignore[call-overload]
     except (TypeError, ValueError):
         return None
     return name if name in ANY_DTYPES else None

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ._errors import InvalidArgumentError, InvalidTypeError, ResourceLimitError, short_repr
-from ._limits import check_bytes
+from ._limits import check_bytes, get_max_bytes
 
 __all__ = [
     "Index",
@@ -214,5 +214,6 @@ def region_shape(region: Region) -> Shape:
 
 def check_output_size(out_shape: Shape, dtype: np.dtype[Any], owner: str, extra_bytes: int = 0) -> None:
     """Raise before allocating if the output plus working memory exceeds the cap."""
-    numel = math.prod(out_shape)
-    check_bytes(numel * dtype.itemsize + extra_bytes, f"{owner}{out_shape} as {dtype.name}")
+    nbytes = math.prod(out_shape) * dtype.itemsize + extra_bytes
+    if nbytes > get_max_bytes():  # the message only when it is needed
+        check_bytes(nbytes, f"{owner}{out_shape} as {dtype.name}")

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from .._dtypes import dtype_name
+
 _fast: Any
 try:  # pragma: no cover - depends on the build
     _fast = importlib.import_module("._fast", __package__)
@@ -73,7 +75,7 @@ def fill_runs(kind: str, key: tuple[int, int], runs: Any, flat: Any, transform: 
     """
     if _fast is None or not available():
         return False
-    code = DTYPE_CODES.get(flat.dtype.name)
+    code = DTYPE_CODES.get(dtype_name(flat.dtype))
     if (
         code is None
         or kind not in KIND_CODES

@@ -15,6 +15,8 @@ Element ``i`` of the tensor then takes its bits from counter block ``i // 2``
 
 from __future__ import annotations
 
+import functools
+
 from ._threefry import MASK32, threefry2x32_scalar
 
 __all__ = ["DOMAINS", "STREAM_VERSION", "derive_key"]
@@ -27,8 +29,16 @@ DOMAINS = {
 }
 
 
+# Both steps are pure functions of small ints, remembered because each costs
+# about 15 us in Python (most calls repeat a seed: int seeds always use call 0).
+@functools.lru_cache(maxsize=1024)
+def _family_key(seed: int, kind: str) -> tuple[int, int]:
+    base = (seed & MASK32, (seed >> 32) & MASK32)
+    return threefry2x32_scalar(base, (DOMAINS[kind], STREAM_VERSION))
+
+
+@functools.lru_cache(maxsize=4096)
 def derive_key(seed: int, call: int, kind: str) -> tuple[int, int]:
     """The Threefry key for draw ``call`` of ``seed`` in distribution family ``kind``."""
-    base = (seed & MASK32, (seed >> 32) & MASK32)
-    k1 = threefry2x32_scalar(base, (DOMAINS[kind], STREAM_VERSION))
+    k1 = _family_key(seed, kind)
     return threefry2x32_scalar(k1, (call & MASK32, (call >> 32) & MASK32))
