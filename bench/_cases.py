@@ -22,7 +22,18 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["BASIC", "PRESETS", "VARIANCE_SCALING", "all_cases", "key", "label", "numel", "vs_args"]
+__all__ = [
+    "BASIC",
+    "PRESETS",
+    "SMALL",
+    "SMALL_SHAPES",
+    "VARIANCE_SCALING",
+    "all_cases",
+    "key",
+    "label",
+    "numel",
+    "vs_args",
+]
 
 Case = dict[str, Any]
 
@@ -35,6 +46,9 @@ VARIANCE_SCALING = tuple(f"vs_{mode}_{dist}" for mode in MODES for dist in DISTR
 DTYPES = ("float32", "float16", "bfloat16", "float64")
 INDEXED = ("uniform", "normal", "truncated_normal", "he_normal")
 ORTHOGONAL_SHAPE = [4096, 4096]
+#: small layers, where the fixed cost of a call matters as much as the per-element one
+SMALL = "glorot_uniform"
+SMALL_SHAPES = ([64, 64], [512, 512])
 
 
 def all_cases(quick: bool) -> list[Case]:
@@ -55,6 +69,7 @@ def all_cases(quick: bool) -> list[Case]:
             else:
                 cases += [_case(i, shape, dtype) for i in BASIC + PRESETS + VARIANCE_SCALING]
         cases += [_case(i, shape, "float32", rows=shape[0] // 8) for i in INDEXED]
+    cases += [_case(SMALL, shape, "float32") for shape in SMALL_SHAPES]
     orthogonal = _case("orthogonal", ORTHOGONAL_SHAPE, "float32")
     if quick:
         orthogonal["threads"] = [2]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from _cases import BASIC, PRESETS, VARIANCE_SCALING, key, label
+from _cases import BASIC, PRESETS, SMALL, SMALL_SHAPES, VARIANCE_SCALING, key, label
 
 __all__ = ["render"]
 
@@ -167,6 +167,7 @@ def targets(report: dict[str, Any]) -> list[str]:
                 f"truncated_normal {shape[0]}x{shape[1]}: {torch_trunc['seconds'] / trunc['seconds']:.1f}x "
                 "faster than torch trunc_normal_ (2 threads)"
             )
+    out += _small(rows)
     extra = [
         (r["traced_peak_bytes"] - r["out_bytes"], r)
         for r in rows
@@ -197,6 +198,28 @@ def targets(report: dict[str, Any]) -> list[str]:
                 f"{theirs['seconds'] * 1e3:.0f} ms ({threads} thread{'s' if threads > 1 else ''}): "
                 f"{theirs['seconds'] / ours['seconds']:.2f}x"
             )
+    return out
+
+
+def _small(rows: list[Row]) -> list[str]:
+    """Small layers: weightinit's time per call (2 threads) against the fastest peer's."""
+    out = []
+    for shape in SMALL_SHAPES:
+        ours = _get(rows, "weightinit", SMALL, shape, "float32", 2)
+        peers = [
+            r
+            for r in rows
+            if r["peer"] != "weightinit" and r["id"] == SMALL and r["shape"] == shape
+            if r["dtype"] == "float32" and r["rows"] is None and (r["threads"] or 2) <= 2
+        ]
+        best = min(peers, key=lambda r: r["seconds"], default=None)
+        if ours is None or best is None:
+            continue
+        out.append(
+            f"{SMALL} {shape[0]}x{shape[1]} (one call): weightinit {ours['seconds'] * 1e6:.0f} us, fastest "
+            f"peer {best['peer']} ({best['threads'] or 'default'} thr.) {best['seconds'] * 1e6:.0f} us: "
+            f"{best['seconds'] / ours['seconds']:.2f}x"
+        )
     return out
 
 

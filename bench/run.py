@@ -7,7 +7,9 @@
 Runs every case of ``_cases.py`` in weightinit (1 and 2 threads), numpy
 (PCG64, and the ``fill`` write-bandwidth floor), torch.nn.init (1 and 2
 threads), jax.random (jitted), Keras on the jax backend, and tensorflow when it
-is installed; a peer that is not installed is skipped with a note. Prints the
+is installed; a peer that is not installed is skipped with a note. Besides the
+large tensors, GlorotUniform (Keras's default for Dense and convolution kernels)
+at (64, 64) and (512, 512) shows the cost of a call for small layers. Prints the
 table (median time, ns/element, fraction of the write-bandwidth floor, peak
 memory beyond the output, peer time / weightinit time), a summary against the
 targets, the import times, and writes it all as JSON (default

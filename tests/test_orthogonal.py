@@ -102,12 +102,45 @@ def test_every_block_and_scratch_size_gives_the_product(shape, block, scratch, m
     np.testing.assert_allclose(got, reference(6, shape), rtol=0, atol=1e-13)
 
 
-def test_only_the_lower_trapezoid_of_the_tall_stream_is_used():
-    # B's entries above the diagonal are drawn but set to zero, never read
+def _tile_mask(rows: int, cols: int, block: int) -> np.ndarray:
+    """True above B's diagonal inside its diagonal tiles, in A's layout."""
+    n, m = min(rows, cols), max(rows, cols)
+    mask = np.zeros((m, n), dtype=bool)
+    for j in range(0, n, block):
+        e = min(j + block, n)
+        mask[j:e, j:e] = np.triu(np.ones((e - j, e - j), dtype=bool), 1)
+    return mask if rows >= cols else mask.T
+
+
+@pytest.mark.parametrize("block", [1, 2, 3, 100])
+def test_the_stream_is_drawn_whole_with_zeros_in_the_diagonal_tiles_above_the_diagonal(block):
     for rows, cols in [(6, 9), (9, 6), (7, 7)]:
-        a = _haar._draw_reflectors(21, 0, rows, cols)
+        a = _haar._draw_reflectors(21, 0, rows, cols, block)
         g = wi.RandomNormal(0.0, 1.0, seed=21)((rows, cols), "float64")
-        np.testing.assert_array_equal(a, np.tril(g) if rows >= cols else np.triu(g))
+        mask = _tile_mask(rows, cols, block)
+        assert (a[mask] == 0).all()
+        np.testing.assert_array_equal(a[~mask], g[~mask])
+
+
+@pytest.mark.parametrize("block", [1, 3, 32])
+@pytest.mark.parametrize("shape", [(7, 4), (4, 7), (65, 65), (200, 129), (130, 300)])
+def test_the_rest_of_the_upper_trapezoid_is_written_before_it_is_read(shape, block, monkeypatch):
+    # NaN where B has entries above its diagonal outside the tiles: any read would show
+    draw = _haar._draw_reflectors
+
+    def poisoned(seed, call, rows, cols, width):
+        a = draw(seed, call, rows, cols, width)
+        upper = np.triu(np.ones((rows, cols), dtype=bool), 1) if rows >= cols else np.tril(
+            np.ones((rows, cols), dtype=bool), -1
+        )
+        a[upper & ~_tile_mask(rows, cols, width)] = np.nan
+        return a
+
+    monkeypatch.setattr(_haar, "_block_width", lambda m, n: block)
+    monkeypatch.setattr(_haar, "_draw_reflectors", poisoned)
+    got = wi.Orthogonal(seed=6)(shape, "float64")
+    assert np.isfinite(got).all()
+    np.testing.assert_allclose(got, reference(6, shape), rtol=0, atol=1e-13)
 
 
 def test_a_zero_vector_gives_a_reflection_not_nan():

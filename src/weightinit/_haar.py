@@ -85,19 +85,22 @@ def _buffer(scratch: NDArray[np.float64], rows: int, cols: int, like: NDArray[An
     return transposed
 
 
-def _draw_reflectors(seed: int, call: int, rows: int, cols: int) -> NDArray[np.float64]:
-    """The ``(rows, cols)`` working matrix: A with B's entries above the diagonal set to zero.
+def _draw_reflectors(seed: int, call: int, rows: int, cols: int, block: int) -> NDArray[np.float64]:
+    """The ``(rows, cols)`` working matrix: A, with zeros above the diagonal of B in its diagonal tiles.
 
     The whole of A is drawn (the engine's threads write, and first touch, the
-    working matrix), then the unused triangle is cleared row by row of ``a``.
+    working matrix). Of B's entries above its diagonal, ``_normalize`` and
+    ``_accumulate`` read only those in the ``block x block`` tiles on the
+    diagonal before writing them (every other one is overwritten by the rows a
+    block writes from its own first row on), so only those are set to zero.
     """
     a = sample("normal", seed, call, (rows, cols), ((0, rows), (0, cols)), F64, 0.0, 1.0)
-    if rows >= cols:
-        for k in range(cols - 1):
-            a[k, k + 1 :] = 0.0
-    else:
-        for k in range(1, rows):
-            a[k, :k] = 0.0
+    u = _tall(a)
+    n = u.shape[1]
+    for j in range(0, n, block):
+        e = min(j + block, n)
+        tile = u[j:e, j:e]
+        tile[np.triu_indices(e - j, 1)] = 0.0
     return a
 
 
@@ -176,9 +179,9 @@ def _accumulate(u: NDArray[np.float64], tau: NDArray[np.float64], block: int) ->
 
 def haar(seed: int, call: int, rows: int, cols: int, gain: float) -> NDArray[np.float64]:
     """``gain`` times the ``(rows, cols)`` float64 matrix of the module docstring (C order)."""
-    a = _draw_reflectors(seed, call, rows, cols)
+    block = _block_width(max(rows, cols), min(rows, cols))
+    a = _draw_reflectors(seed, call, rows, cols, block)
     u = _tall(a)
-    block = _block_width(*u.shape)
     tau, signs = _normalize(u, block)
     _accumulate(u, tau, block)
     u *= signs * gain
