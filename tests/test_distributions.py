@@ -391,3 +391,22 @@ def test_neighbouring_elements_are_uncorrelated():
     y = wi.RandomNormal(seed=4)((1000, 1000), "float64")
     assert abs(_corr(y[:, :-1], y[:, 1:])) < 0.01
     assert abs(_corr(y[:-1, :], y[1:, :])) < 0.01
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_remembered_transforms_keep_zero_and_minus_zero_apart(dtype):
+    # transforms are shared between calls with equal parameters; 0.0 == -0.0 must not share one
+    def draw(sign: float) -> list[bytes]:
+        zero = math.copysign(0.0, sign)
+        return [
+            wi.RandomUniform(zero, zero, seed=1)((64,), dtype).tobytes(),
+            wi.RandomNormal(zero, 0.0, seed=1)((64,), dtype).tobytes(),
+            wi.RandomNormal(zero, 1e-30, seed=1)((64,), dtype).tobytes(),
+        ]
+
+    _sample._transform_for.cache_clear()
+    minus_first = [draw(-1.0), draw(1.0)]
+    _sample._transform_for.cache_clear()
+    plus_first = [draw(1.0), draw(-1.0)][::-1]
+    assert minus_first == plus_first
+    assert minus_first[0] != minus_first[1]  # the signs of the zeros differ in the output

@@ -130,8 +130,10 @@ def test_the_rest_of_the_upper_trapezoid_is_written_before_it_is_read(shape, blo
 
     def poisoned(seed, call, rows, cols, width):
         a = draw(seed, call, rows, cols, width)
-        upper = np.triu(np.ones((rows, cols), dtype=bool), 1) if rows >= cols else np.tril(
-            np.ones((rows, cols), dtype=bool), -1
+        upper = (
+            np.triu(np.ones((rows, cols), dtype=bool), 1)
+            if rows >= cols
+            else np.tril(np.ones((rows, cols), dtype=bool), -1)
         )
         a[upper & ~_tile_mask(rows, cols, width)] = np.nan
         return a

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import warnings
 from typing import Any, ClassVar
@@ -84,6 +85,7 @@ class RandomInitializer(BuiltinInitializer):
 _MAX_Z = {np.dtype(np.float32): 5.5, np.dtype(np.float64): 8.3}
 
 
+@functools.lru_cache(maxsize=256)  # a pure check; only parameters that pass are remembered
 def _check_range(owner: str, kind: str, a: float, b: float, dtype: np.dtype[Any]) -> None:
     """Refuse parameters whose values would overflow to inf in the output dtype."""
     work = work_dtype(dtype)

@@ -844,25 +844,20 @@ WI_ATTR_AVX2 static void cvt16_avx2(const float *src, uint16_t *dst, int n) {
 /* central64 with AVX2 intrinsics: the operations of q_of_words_f64 and
    central_f64, in the same order (no fused multiply-add), on four vectors
    interleaved in program order so that their Horner chains overlap. */
-#ifndef C64_V
-#define C64_V 4 /* vectors interleaved by the float64 central loop */
-#endif
-#ifndef T64_V
-#define T64_V 4 /* vectors interleaved by the float64 tail loop */
-#endif
+#define C64_V 4 /* vectors interleaved by the float64 AVX2 loops */
 
 /* horner8 (numerator and denominator of one rational) on C64_V interleaved
    vectors: the two chains of every vector advance together, so the dependent
    multiply-adds of one overlap with the others'. */
 WI_ATTR_AVX2 WI_INLINE void horner8_pair_avx2(const double *cn, const double *cd, const __m256d *x,
-                                              __m256d *num, __m256d *den, const int nv) {
-    for (int v = 0; v < nv; v++) {
+                                              __m256d *num, __m256d *den) {
+    for (int v = 0; v < C64_V; v++) {
         num[v] = _mm256_set1_pd(cn[7]);
         den[v] = _mm256_set1_pd(cd[7]);
     }
     for (int k = 6; k >= 0; k--) {
         const __m256d a = _mm256_set1_pd(cn[k]), b = _mm256_set1_pd(cd[k]);
-        for (int v = 0; v < nv; v++) {
+        for (int v = 0; v < C64_V; v++) {
             num[v] = _mm256_add_pd(_mm256_mul_pd(num[v], x[v]), a);
             den[v] = _mm256_add_pd(_mm256_mul_pd(den[v], x[v]), b);
         }
@@ -889,7 +884,7 @@ WI_ATTR_AVX2 static void central64_avx2(const uint32_t *x0, const uint32_t *x1, 
             _mm256_storeu_pd(qd + j + 4 * v, q[v]);
             rc[v] = _mm256_sub_pd(c0180625, _mm256_mul_pd(q[v], q[v]));
         }
-        horner8_pair_avx2(A16, B16, rc, na, nb, C64_V);
+        horner8_pair_avx2(A16, B16, rc, na, nb);
         for (int v = 0; v < C64_V; v++)
             _mm256_storeu_pd(dst + j + 4 * v, _mm256_div_pd(_mm256_mul_pd(q[v], na[v]), nb[v]));
     }
@@ -912,9 +907,9 @@ WI_ATTR_AVX2 static void tail64_avx2(const double *tq, int k, double *tz, uint32
     static const double inv_odd[10] = {1.0 / 21.0, 1.0 / 19.0, 1.0 / 17.0, 1.0 / 15.0, 1.0 / 13.0,
                                        1.0 / 11.0, 1.0 / 9.0,  1.0 / 7.0,  1.0 / 5.0,  1.0 / 3.0};
     int beyond = 0, t = 0;
-    for (; t + 4 * T64_V <= k; t += 4 * T64_V) {
-        __m256d q[T64_V], s[T64_V], s2[T64_V], p[T64_V], ef[T64_V], r[T64_V];
-        for (int v = 0; v < T64_V; v++) {
+    for (; t + 4 * C64_V <= k; t += 4 * C64_V) {
+        __m256d q[C64_V], s[C64_V], s2[C64_V], p[C64_V], ef[C64_V], r[C64_V];
+        for (int v = 0; v < C64_V; v++) {
             q[v] = _mm256_loadu_pd(tq + t + 4 * v);
             const __m256d x = _mm256_sub_pd(halfv, _mm256_and_pd(q[v], absm));
             const __m256i u = _mm256_castpd_si256(x);
@@ -932,9 +927,9 @@ WI_ATTR_AVX2 static void tail64_avx2(const double *tq, int k, double *tz, uint32
         }
         for (int c = 1; c < 10; c++) {
             const __m256d cc = _mm256_set1_pd(inv_odd[c]);
-            for (int v = 0; v < T64_V; v++) p[v] = _mm256_add_pd(_mm256_mul_pd(p[v], s2[v]), cc);
+            for (int v = 0; v < C64_V; v++) p[v] = _mm256_add_pd(_mm256_mul_pd(p[v], s2[v]), cc);
         }
-        for (int v = 0; v < T64_V; v++) {
+        for (int v = 0; v < C64_V; v++) {
             const __m256d two_s = _mm256_add_pd(s[v], s[v]);
             const __m256d log_m = _mm256_add_pd(two_s, _mm256_mul_pd(two_s, _mm256_mul_pd(s2[v], p[v])));
             const __m256d lg = _mm256_add_pd(_mm256_mul_pd(ef[v], ln2_hi),
@@ -942,10 +937,10 @@ WI_ATTR_AVX2 static void tail64_avx2(const double *tq, int k, double *tz, uint32
             r[v] = _mm256_sqrt_pd(_mm256_xor_pd(lg, signm)); /* -(...) */
             beyond |= _mm256_movemask_pd(_mm256_cmp_pd(r[v], five, _CMP_GT_OQ));
         }
-        __m256d x[T64_V], nt[T64_V], dt[T64_V];
-        for (int v = 0; v < T64_V; v++) x[v] = _mm256_sub_pd(r[v], c16);
-        horner8_pair_avx2(C16, D16, x, nt, dt, T64_V);
-        for (int v = 0; v < T64_V; v++) {
+        __m256d x[C64_V], nt[C64_V], dt[C64_V];
+        for (int v = 0; v < C64_V; v++) x[v] = _mm256_sub_pd(r[v], c16);
+        horner8_pair_avx2(C16, D16, x, nt, dt);
+        for (int v = 0; v < C64_V; v++) {
             const __m256d z = _mm256_div_pd(nt[v], dt[v]);
             _mm256_storeu_pd(tz + t + 4 * v, _mm256_xor_pd(z, _mm256_and_pd(q[v], signm)));
         }

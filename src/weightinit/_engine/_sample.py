@@ -9,6 +9,7 @@ transforms run chunk by chunk. Both give the same bits.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -82,6 +83,14 @@ class _Transform:
             out[...] = normal_from_bits(bits, self.p0, self.p1, self.kind == "truncated_normal")
 
 
+@functools.lru_cache(maxsize=256)
+def _transform_for(
+    kind: str, a: float, b: float, signs: tuple[float, float], dtype: np.dtype[Any]
+) -> _Transform:
+    """A shared ``_Transform`` (read-only once built); ``signs`` keeps 0.0 and -0.0 apart."""
+    return _Transform(kind, a, b, dtype)
+
+
 def sample(
     kind: str,
     seed: int,
@@ -104,7 +113,7 @@ def sample(
     if out.size == 0:
         return out
     key = derive_key(seed, call, kind)
-    transform = _Transform(kind, a, b, dtype)
+    transform = _transform_for(kind, a, b, (math.copysign(1.0, a), math.copysign(1.0, b)), dtype)
     flat = out.reshape(-1)
     runs = runs_of(shape, region)
     use_kernel = _kernel.available() if backend is None else backend == "kernel"
