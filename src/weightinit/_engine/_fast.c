@@ -212,6 +212,24 @@ WI_INLINE void threefry_lanes(uint32_t *WI_RESTRICT x0, uint32_t *WI_RESTRICT x1
     }
 }
 
+/* Blocks of the counters (lo + k, hi), k < n (lo + n - 1 must not wrap): the
+   words to x0[k], x1[k], or, when w is not NULL, interleaved to w[2k], w[2k + 1]
+   (the float32 word order). Portable version; AVX2 has its own. */
+WI_INLINE void threefry_run_portable(uint32_t *WI_RESTRICT x0, uint32_t *WI_RESTRICT x1,
+                                     uint32_t *WI_RESTRICT w, int n, uint32_t lo, uint32_t hi,
+                                     uint32_t k0, uint32_t k1) {
+    for (int k = 0; k < n; k++) {
+        x0[k] = lo + (uint32_t)k;
+        x1[k] = hi;
+    }
+    threefry_lanes(x0, x1, n, k0, k1);
+    if (w)
+        for (int k = 0; k < n; k++) {
+            w[2 * k] = x0[k];
+            w[2 * k + 1] = x1[k];
+        }
+}
+
 /* ------------------------------------------------------------------------ */
 /* float32 -> float16 / bfloat16, round to nearest even, integer only.       */
 
@@ -600,6 +618,8 @@ WI_INLINE void emit_impl(const job_t *jb, const uint32_t *WI_RESTRICT w,
 
 typedef void (*emit_fn)(const job_t *, const uint32_t *, const uint32_t *, int, char *);
 typedef void (*threefry_fn)(uint32_t *, uint32_t *, int, uint32_t, uint32_t);
+typedef void (*tf_run_fn)(uint32_t *, uint32_t *, uint32_t *, int, uint32_t, uint32_t, uint32_t,
+                          uint32_t);
 
 WI_INLINE size_t itemsize_of(int dtype) {
     return dtype == D_F64 ? 8 : (dtype == D_F32 ? 4 : 2);
@@ -607,7 +627,7 @@ WI_INLINE size_t itemsize_of(int dtype) {
 
 /* Consecutive flat indices i .. i + n - 1 to out position pos. */
 WI_INLINE void gen_contig(const job_t *jb, scratch_t *s, uint64_t i, uint64_t n, uint64_t pos,
-                          threefry_fn tf, emit_fn em) {
+                          tf_run_fn run, emit_fn em) {
     const size_t isz = itemsize_of(jb->dtype);
     const int wide = jb->dtype == D_F64;
     while (n > 0) {
@@ -616,12 +636,7 @@ WI_INLINE void gen_contig(const job_t *jb, scratch_t *s, uint64_t i, uint64_t n,
             /* keep the high counter word constant within a block */
             const uint64_t room = 0x100000000ull - (i & 0xFFFFFFFFull);
             if ((uint64_t)cnt > room) cnt = (int)room;
-            const uint32_t lo = (uint32_t)i, hi = (uint32_t)(i >> 32);
-            for (int k = 0; k < cnt; k++) {
-                s->x0[k] = lo + (uint32_t)k;
-                s->x1[k] = hi;
-            }
-            tf(s->x0, s->x1, cnt, jb->k0, jb->k1);
+            run(s->x0, s->x1, NULL, cnt, (uint32_t)i, (uint32_t)(i >> 32), jb->k0, jb->k1);
             em(jb, s->x0, s->x1, cnt, jb->out + pos * isz);
         } else {
             const uint64_t b0 = i >> 1;
@@ -629,16 +644,7 @@ WI_INLINE void gen_contig(const job_t *jb, scratch_t *s, uint64_t i, uint64_t n,
             const int off = (int)(i & 1u);
             if ((uint64_t)cnt + (uint64_t)off > 2 * room) cnt = (int)(2 * room - (uint64_t)off);
             const int nb = (int)(((i + (uint64_t)cnt - 1) >> 1) - b0) + 1;
-            const uint32_t lo = (uint32_t)b0, hi = (uint32_t)(b0 >> 32);
-            for (int k = 0; k < nb; k++) {
-                s->x0[k] = lo + (uint32_t)k;
-                s->x1[k] = hi;
-            }
-            tf(s->x0, s->x1, nb, jb->k0, jb->k1);
-            for (int k = 0; k < nb; k++) {
-                s->w[2 * k] = s->x0[k];
-                s->w[2 * k + 1] = s->x1[k];
-            }
+            run(s->x0, s->x1, s->w, nb, (uint32_t)b0, (uint32_t)(b0 >> 32), jb->k0, jb->k1);
             em(jb, s->w + off, NULL, cnt, jb->out + pos * isz);
         }
         i += (uint64_t)cnt;
@@ -675,7 +681,7 @@ WI_INLINE void gen_gather(const job_t *jb, scratch_t *s, int n, uint64_t pos, th
 
 /* Output positions [p, pend). */
 WI_INLINE void work_range_impl(const job_t *jb, uint64_t p, uint64_t pend, threefry_fn tf,
-                               emit_fn em) {
+                               tf_run_fn run, emit_fn em) {
     scratch_t s;
     const uint64_t L = jb->length;
     const int nd = jb->nouter;
@@ -700,7 +706,7 @@ WI_INLINE void work_range_impl(const job_t *jb, uint64_t p, uint64_t pend, three
         while (p < pend) {
             uint64_t seg = L - off;
             if (seg > pend - p) seg = pend - p;
-            gen_contig(jb, &s, start + off, seg, p, tf, em);
+            gen_contig(jb, &s, start + off, seg, p, run, em);
             p += seg;
             off += seg;
             if (off == L) {
@@ -758,11 +764,16 @@ WI_INLINE void words_range_impl(const job_t *jb, uint64_t p, uint64_t pend, emit
         if (jb->words)                                                                         \
             words_range_impl(jb, p, pend, emit_##SUFFIX);                                      \
         else                                                                                   \
-            work_range_impl(jb, p, pend, threefry_##SUFFIX, emit_##SUFFIX);                    \
+            work_range_impl(jb, p, pend, threefry_##SUFFIX, threefry_run_##SUFFIX,             \
+                            emit_##SUFFIX);                                                    \
     }
 
 static void threefry_default(uint32_t *x0, uint32_t *x1, int n, uint32_t k0, uint32_t k1) {
     threefry_lanes(x0, x1, n, k0, k1);
+}
+static void threefry_run_default(uint32_t *x0, uint32_t *x1, uint32_t *w, int n, uint32_t lo,
+                                 uint32_t hi, uint32_t k0, uint32_t k1) {
+    threefry_run_portable(x0, x1, w, n, lo, hi, k0, k1);
 }
 static void cvt16_default(const float *src, uint16_t *dst, int n) { cvt16_portable(src, dst, n); }
 static void cvtbf_default(const float *src, uint16_t *dst, int n) { cvtbf_portable(src, dst, n); }
@@ -803,15 +814,23 @@ DEFINE_ISA(default, )
 #define TF_FOUR_A_V TF_ROUND_V(13) TF_ROUND_V(15) TF_ROUND_V(26) TF_ROUND_V(6)
 #define TF_FOUR_B_V TF_ROUND_V(17) TF_ROUND_V(29) TF_ROUND_V(16) TF_ROUND_V(24)
 
+#define TF_CONSTANTS_V                                                                         \
+    const uint32_t k2 = k0 ^ k1 ^ KS_PARITY;                                                   \
+    const __m256i K0 = _mm256_set1_epi32((int)k0), K1 = _mm256_set1_epi32((int)k1),           \
+                  K2 = _mm256_set1_epi32((int)k2);                                             \
+    /* per 32-bit lane: rotl 16 takes bytes (2, 3, 0, 1), rotl 24 bytes (1, 2, 3, 0) */          \
+    const __m256i rot16 = _mm256_setr_epi8(2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13, \
+                                           2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13); \
+    const __m256i rot24 = _mm256_setr_epi8(1, 2, 3, 0, 5, 6, 7, 4, 9, 10, 11, 8, 13, 14, 15, 12, \
+                                           1, 2, 3, 0, 5, 6, 7, 4, 9, 10, 11, 8, 13, 14, 15, 12)
+/* the 20 rounds and key injections on a[], b[] (the first key already added) */
+#define TF_ROUNDS_V                                                                            \
+    TF_FOUR_A_V TF_INJECT_V(K1, K2, 1) TF_FOUR_B_V TF_INJECT_V(K2, K0, 2)                      \
+    TF_FOUR_A_V TF_INJECT_V(K0, K1, 3) TF_FOUR_B_V TF_INJECT_V(K1, K2, 4)                      \
+    TF_FOUR_A_V TF_INJECT_V(K2, K0, 5)
+
 WI_ATTR_AVX2 static void threefry_avx2(uint32_t *x0, uint32_t *x1, int n, uint32_t k0, uint32_t k1) {
-    const uint32_t k2 = k0 ^ k1 ^ KS_PARITY;
-    const __m256i K0 = _mm256_set1_epi32((int)k0), K1 = _mm256_set1_epi32((int)k1),
-                  K2 = _mm256_set1_epi32((int)k2);
-    /* per 32-bit lane: rotl 16 takes bytes (2, 3, 0, 1), rotl 24 bytes (1, 2, 3, 0) */
-    const __m256i rot16 = _mm256_setr_epi8(2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13, 2, 3,
-                                           0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13);
-    const __m256i rot24 = _mm256_setr_epi8(1, 2, 3, 0, 5, 6, 7, 4, 9, 10, 11, 8, 13, 14, 15, 12, 1, 2,
-                                           3, 0, 5, 6, 7, 4, 9, 10, 11, 8, 13, 14, 15, 12);
+    TF_CONSTANTS_V;
     int j = 0;
     for (; j + 8 * TF_V <= n; j += 8 * TF_V) {
         __m256i a[TF_V], b[TF_V];
@@ -819,17 +838,47 @@ WI_ATTR_AVX2 static void threefry_avx2(uint32_t *x0, uint32_t *x1, int n, uint32
             a[v] = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(x0 + j + 8 * v)), K0);
             b[v] = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(x1 + j + 8 * v)), K1);
         }
-        TF_FOUR_A_V TF_INJECT_V(K1, K2, 1)
-        TF_FOUR_B_V TF_INJECT_V(K2, K0, 2)
-        TF_FOUR_A_V TF_INJECT_V(K0, K1, 3)
-        TF_FOUR_B_V TF_INJECT_V(K1, K2, 4)
-        TF_FOUR_A_V TF_INJECT_V(K2, K0, 5)
+        TF_ROUNDS_V
         for (int v = 0; v < TF_V; v++) {
             _mm256_storeu_si256((__m256i *)(x0 + j + 8 * v), a[v]);
             _mm256_storeu_si256((__m256i *)(x1 + j + 8 * v), b[v]);
         }
     }
     if (j < n) threefry_lanes(x0 + j, x1 + j, n - j, k0, k1);
+}
+
+/* threefry_run_portable with the counters made in registers and, for w, the
+   words interleaved by unpacks (which pair lanes within each 128-bit half)
+   and a swap of the middle halves. */
+WI_ATTR_AVX2 static void threefry_run_avx2(uint32_t *x0, uint32_t *x1, uint32_t *w, int n,
+                                           uint32_t lo, uint32_t hi, uint32_t k0, uint32_t k1) {
+    TF_CONSTANTS_V;
+    const __m256i steps = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i first = _mm256_add_epi32(_mm256_set1_epi32((int)lo), K0);
+    const __m256i second = _mm256_add_epi32(_mm256_set1_epi32((int)hi), K1);
+    int j = 0;
+    for (; j + 8 * TF_V <= n; j += 8 * TF_V) {
+        __m256i a[TF_V], b[TF_V];
+        for (int v = 0; v < TF_V; v++) {
+            a[v] = _mm256_add_epi32(_mm256_add_epi32(first, _mm256_set1_epi32(j + 8 * v)), steps);
+            b[v] = second;
+        }
+        TF_ROUNDS_V
+        if (w) {
+            for (int v = 0; v < TF_V; v++) {
+                const __m256i l = _mm256_unpacklo_epi32(a[v], b[v]); /* blocks 0 1 | 4 5 */
+                const __m256i h = _mm256_unpackhi_epi32(a[v], b[v]); /* blocks 2 3 | 6 7 */
+                _mm256_storeu_si256((__m256i *)(w + 2 * (j + 8 * v)), _mm256_permute2x128_si256(l, h, 0x20));
+                _mm256_storeu_si256((__m256i *)(w + 2 * (j + 8 * v) + 8), _mm256_permute2x128_si256(l, h, 0x31));
+            }
+        } else {
+            for (int v = 0; v < TF_V; v++) {
+                _mm256_storeu_si256((__m256i *)(x0 + j + 8 * v), a[v]);
+                _mm256_storeu_si256((__m256i *)(x1 + j + 8 * v), b[v]);
+            }
+        }
+    }
+    if (j < n) threefry_run_portable(x0 + j, x1 + j, w ? w + 2 * j : NULL, n - j, lo + (uint32_t)j, hi, k0, k1);
 }
 
 WI_ATTR_AVX2 static void cvt16_avx2(const float *src, uint16_t *dst, int n) {
@@ -1117,6 +1166,10 @@ WI_ATTR_AVX512 static void central64_avx512(const uint32_t *x0, const uint32_t *
 WI_ATTR_AVX512 static void threefry_avx512(uint32_t *x0, uint32_t *x1, int n, uint32_t k0,
                                            uint32_t k1) {
     threefry_lanes(x0, x1, n, k0, k1); /* vectorised by the compiler, with vprold */
+}
+WI_ATTR_AVX512 static void threefry_run_avx512(uint32_t *x0, uint32_t *x1, uint32_t *w, int n,
+                                               uint32_t lo, uint32_t hi, uint32_t k0, uint32_t k1) {
+    threefry_run_portable(x0, x1, w, n, lo, hi, k0, k1);
 }
 DEFINE_ISA(avx2, WI_ATTR_AVX2)
 DEFINE_ISA(avx512, WI_ATTR_AVX512)
