@@ -516,6 +516,15 @@ WI_INLINE int compact64_portable(const double *WI_RESTRICT q, int n, int32_t *WI
 
 /* q of each lane to qd, the central branch of the quantile to dst (all lanes). */
 typedef void (*central64_fn)(const uint32_t *, const uint32_t *, int, int, double *, double *);
+/* float64 uniform values of n lanes: (x0, x1, n, low, width, below_high, dst) */
+typedef void (*uniform64_fn)(const uint32_t *, const uint32_t *, int, double, double, double,
+                             double *);
+
+WI_INLINE void uniform64_portable(const uint32_t *WI_RESTRICT x0, const uint32_t *WI_RESTRICT x1,
+                                  int n, double low, double width, double below_high,
+                                  double *WI_RESTRICT dst) {
+    for (int j = 0; j < n; j++) dst[j] = uniform_words_f64(x0[j], x1[j], low, width, below_high);
+}
 /* The near-tail branch (first pass) of the k packed tail lanes; sets *far if one is beyond. */
 typedef void (*tail64_fn)(const double *, int, double *, uint32_t *);
 
@@ -584,7 +593,7 @@ WI_INLINE void cvtbf_portable(const float *WI_RESTRICT src, uint16_t *WI_RESTRIC
 WI_INLINE void emit_impl(const job_t *jb, const uint32_t *WI_RESTRICT w,
                          const uint32_t *WI_RESTRICT x1, int n, char *dst, cvt16_fn cvt16,
                          cvt16_fn cvtbf, compact32_fn c32, compact64_fn c64,
-                         central64_fn cen64, tail64_fn tail64) {
+                         central64_fn cen64, tail64_fn tail64, uniform64_fn uni64) {
     normal_scratch_t ns;
     float tmp[BL];
     const float f0 = jb->f0, f1 = jb->f1, fbh = jb->fbh;
@@ -597,7 +606,7 @@ WI_INLINE void emit_impl(const job_t *jb, const uint32_t *WI_RESTRICT w,
     uint16_t *WI_RESTRICT oh = (uint16_t *)dst;
     if (jb->dtype == D_F64) {
         if (jb->kind == K_UNIFORM)
-            for (int j = 0; j < n; j++) od[j] = uniform_words_f64(w[j], x1[j], d0, d1, dbh);
+            uni64(w, x1, n, d0, d1, dbh, od);
         else if (truncated)
             normal_block_f64(w, x1, n, 1, d0, d1, od, &ns, c64, cen64, tail64);
         else
@@ -758,7 +767,7 @@ WI_INLINE void words_range_impl(const job_t *jb, uint64_t p, uint64_t pend, emit
     ATTR static void emit_##SUFFIX(const job_t *jb, const uint32_t *w, const uint32_t *x1,    \
                                    int n, char *dst) {                                        \
         emit_impl(jb, w, x1, n, dst, cvt16_##SUFFIX, cvtbf_##SUFFIX, compact32_##SUFFIX,        \
-                  compact64_##SUFFIX, central64_##SUFFIX, tail64_##SUFFIX);                    \
+                  compact64_##SUFFIX, central64_##SUFFIX, tail64_##SUFFIX, uniform64_##SUFFIX); \
     }                                                                                          \
     ATTR static void work_range_##SUFFIX(const job_t *jb, uint64_t p, uint64_t pend) {         \
         if (jb->words)                                                                         \
@@ -777,6 +786,10 @@ static void threefry_run_default(uint32_t *x0, uint32_t *x1, uint32_t *w, int n,
 }
 static void cvt16_default(const float *src, uint16_t *dst, int n) { cvt16_portable(src, dst, n); }
 static void cvtbf_default(const float *src, uint16_t *dst, int n) { cvtbf_portable(src, dst, n); }
+static void uniform64_default(const uint32_t *x0, const uint32_t *x1, int n, double low,
+                              double width, double below_high, double *dst) {
+    uniform64_portable(x0, x1, n, low, width, below_high, dst);
+}
 static void tail64_default(const double *tq, int k, double *tz, uint32_t *far) {
     tail64_portable(tq, k, tz, far);
 }
@@ -938,6 +951,29 @@ WI_ATTR_AVX2 static void central64_avx2(const uint32_t *x0, const uint32_t *x1, 
             _mm256_storeu_pd(dst + j + 4 * v, _mm256_div_pd(_mm256_mul_pd(q[v], na[v]), nb[v]));
     }
     if (j < n) central64_portable(x0 + j, x1 + j, n - j, truncated, qd + j, dst + j);
+}
+
+/* uniform_words_f64 with AVX2 intrinsics. The 53-bit integer m = x0 * 2^21 +
+   (x1 >> 11) is formed exactly in float64 from a signed conversion and the
+   2^52 exponent trick: (x0 - 2^31) * 2^21 + (2^52 + (x1 >> 11)), every step
+   exact (integers below 2^53), so m * 2^-53 is the reference's hi + lo, bit for
+   bit; then the same scale, shift and clamp, in the same order. */
+WI_ATTR_AVX2 static void uniform64_avx2(const uint32_t *x0, const uint32_t *x1, int n, double low,
+                                        double width, double below_high, double *dst) {
+    const __m128i bias = _mm_set1_epi32((int)0x80000000u);
+    const __m256i magic = _mm256_set1_epi64x(0x4330000000000000ll);
+    const __m256d shift21 = _mm256_set1_pd(0x1p21), scale = _mm256_set1_pd(0x1p-53);
+    const __m256d w = _mm256_set1_pd(width), lo = _mm256_set1_pd(low), bh = _mm256_set1_pd(below_high);
+    int j = 0;
+    for (; j + 4 <= n; j += 4) {
+        const __m256d a = _mm256_cvtepi32_pd(_mm_xor_si128(_mm_loadu_si128((const __m128i *)(x0 + j)), bias));
+        const __m256i low21 = _mm256_cvtepu32_epi64(_mm_srli_epi32(_mm_loadu_si128((const __m128i *)(x1 + j)), 11));
+        const __m256d b = _mm256_castsi256_pd(_mm256_or_si256(low21, magic));
+        __m256d u = _mm256_mul_pd(_mm256_add_pd(_mm256_mul_pd(a, shift21), b), scale);
+        u = _mm256_add_pd(_mm256_mul_pd(u, w), lo);
+        _mm256_storeu_pd(dst + j, _mm256_min_pd(bh, u)); /* (bh < u) ? bh : u, as the reference */
+    }
+    if (j < n) uniform64_portable(x0 + j, x1 + j, n - j, low, width, below_high, dst + j);
 }
 
 /* tail64 with AVX2 intrinsics: log_neg_f64, sqrt and the near-tail rational
@@ -1155,6 +1191,11 @@ WI_ATTR_AVX512 static void cvt16_avx512(const float *src, uint16_t *dst, int n) 
 }
 WI_ATTR_AVX512 static void cvtbf_avx512(const float *src, uint16_t *dst, int n) {
     cvtbf_portable(src, dst, n); /* vectorised by the compiler (vpmovdw) */
+}
+WI_ATTR_AVX512 static void uniform64_avx512(const uint32_t *x0, const uint32_t *x1, int n,
+                                            double low, double width, double below_high,
+                                            double *dst) {
+    uniform64_portable(x0, x1, n, low, width, below_high, dst);
 }
 WI_ATTR_AVX512 static void tail64_avx512(const double *tq, int k, double *tz, uint32_t *far) {
     tail64_portable(tq, k, tz, far);
