@@ -57,10 +57,12 @@ def _scratch_size(n: int, m: int) -> int:
 
 
 def work_bytes(rows: int, cols: int) -> int:
-    """An upper bound of the memory ``haar`` allocates: the matrix, the scratch, the T factors."""
+    """An upper bound of the memory ``haar`` allocates besides its result: the float64 matrix, the
+    scratch, the T factors, and numpy's buffers for the final cast (one per operand)."""
     n, m = min(rows, cols), max(rows, cols)
     width = min(BLOCK, n)
-    return 8 * (n * m + _scratch_size(n, m) + 4 * width * width + 2 * width * n + 4 * n)
+    cast = 3 * np.getbufsize()
+    return 8 * (n * m + _scratch_size(n, m) + 4 * width * width + 2 * width * n + 4 * n + cast)
 
 
 def _block_width(m: int, n: int) -> int:
@@ -177,12 +179,21 @@ def _accumulate(u: NDArray[np.float64], tau: NDArray[np.float64], block: int) ->
         np.fill_diagonal(v, v.diagonal() + 1.0)
 
 
-def haar(seed: int, call: int, rows: int, cols: int, gain: float) -> NDArray[np.float64]:
-    """``gain`` times the ``(rows, cols)`` float64 matrix of the module docstring (C order)."""
+def haar(seed: int, call: int, rows: int, cols: int, gain: float, dtype: np.dtype[Any] = F64) -> NDArray[Any]:
+    """``gain`` times the ``(rows, cols)`` matrix of the module docstring, in ``dtype`` (C order).
+
+    Computed in float64; a narrower ``dtype`` gets each float64 value rounded
+    once, by the same multiplication that applies the signs and the gain.
+    """
     block = _block_width(max(rows, cols), min(rows, cols))
     a = _draw_reflectors(seed, call, rows, cols, block)
     u = _tall(a)
     tau, signs = _normalize(u, block)
     _accumulate(u, tau, block)
-    u *= signs * gain
-    return a
+    scale = signs * gain
+    if dtype == F64:
+        u *= scale
+        return a
+    out = np.empty((rows, cols), dtype=dtype)
+    np.multiply(u, scale, out=_tall(out), casting="unsafe")  # float64 products, then the cast
+    return out

@@ -64,11 +64,11 @@ class Orthogonal(RandomInitializer):
         seed, call = self._next_stream(whole)
         if rows * cols == 0:
             return np.empty(tuple(b - a for a, b in region), dtype=dtype)
-        full = haar(seed, call, rows, cols, self.gain).reshape(shape)
-        part = full[tuple(slice(a, b) for a, b in region)]
+        full = haar(seed, call, rows, cols, self.gain, dtype).reshape(shape)
         if whole:
-            return part.astype(dtype, order="C", copy=False)
-        return part.astype(dtype, order="C")
+            return full
+        part: NDArray[Any] = full[tuple(slice(a, b) for a, b in region)].copy()
+        return part  # C order, and not a view that keeps the whole matrix alive
 
     def get_config(self) -> dict[str, Any]:
         return {**self._seed_config(), "gain": self.gain}
