@@ -42,14 +42,22 @@ def available() -> bool:
     return _fast is not None and os.environ.get("WEIGHTINIT_DISABLE_KERNEL", "") in ("", "0")
 
 
+def _affinity_count() -> int | None:
+    return len(os.sched_getaffinity(0))
+
+
+# the CPUs this process may run on, asked at every call (affinity can change)
+_cpus: Any
+if hasattr(os, "process_cpu_count"):  # pragma: no cover - Python >= 3.13
+    _cpus = os.process_cpu_count
+elif hasattr(os, "sched_getaffinity"):
+    _cpus = _affinity_count
+else:  # pragma: no cover
+    _cpus = os.cpu_count
+
+
 def _cpu_count() -> int:
-    if hasattr(os, "process_cpu_count"):  # Python >= 3.13
-        n = os.process_cpu_count()
-    elif hasattr(os, "sched_getaffinity"):
-        n = len(os.sched_getaffinity(0))
-    else:  # pragma: no cover
-        n = os.cpu_count()
-    return max(1, n or 1)
+    return max(1, _cpus() or 1)
 
 
 def num_threads() -> int:
@@ -72,8 +80,9 @@ def fill_runs(kind: str, key: tuple[int, int], runs: Any, flat: Any, transform: 
     ``runs`` is a ``_layout.Runs``, ``flat`` the contiguous 1-D output (its
     elements in run order) and ``transform`` the ``_sample._Transform`` whose
     parameters (already rounded to the work precision) the kernel uses.
+    The caller decides whether to use the kernel (``available``).
     """
-    if _fast is None or not available():
+    if _fast is None:
         return False
     code = DTYPE_CODES.get(dtype_name(flat.dtype))
     if (
