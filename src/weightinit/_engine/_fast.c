@@ -881,8 +881,9 @@ WI_ATTR_AVX2 static void threefry_run_avx2(uint32_t *x0, uint32_t *x1, uint32_t 
             for (int v = 0; v < TF_V; v++) {
                 const __m256i l = _mm256_unpacklo_epi32(a[v], b[v]); /* blocks 0 1 | 4 5 */
                 const __m256i h = _mm256_unpackhi_epi32(a[v], b[v]); /* blocks 2 3 | 6 7 */
-                _mm256_storeu_si256((__m256i *)(w + 2 * (j + 8 * v)), _mm256_permute2x128_si256(l, h, 0x20));
-                _mm256_storeu_si256((__m256i *)(w + 2 * (j + 8 * v) + 8), _mm256_permute2x128_si256(l, h, 0x31));
+                uint32_t *dst = w + 2 * (j + 8 * v);
+                _mm256_storeu_si256((__m256i *)dst, _mm256_permute2x128_si256(l, h, 0x20));
+                _mm256_storeu_si256((__m256i *)(dst + 8), _mm256_permute2x128_si256(l, h, 0x31));
             }
         } else {
             for (int v = 0; v < TF_V; v++) {
@@ -891,7 +892,9 @@ WI_ATTR_AVX2 static void threefry_run_avx2(uint32_t *x0, uint32_t *x1, uint32_t 
             }
         }
     }
-    if (j < n) threefry_run_portable(x0 + j, x1 + j, w ? w + 2 * j : NULL, n - j, lo + (uint32_t)j, hi, k0, k1);
+    if (j < n)
+        threefry_run_portable(x0 + j, x1 + j, w ? w + 2 * j : NULL, n - j, lo + (uint32_t)j, hi, k0,
+                              k1);
 }
 
 WI_ATTR_AVX2 static void cvt16_avx2(const float *src, uint16_t *dst, int n) {
@@ -963,11 +966,14 @@ WI_ATTR_AVX2 static void uniform64_avx2(const uint32_t *x0, const uint32_t *x1, 
     const __m128i bias = _mm_set1_epi32((int)0x80000000u);
     const __m256i magic = _mm256_set1_epi64x(0x4330000000000000ll);
     const __m256d shift21 = _mm256_set1_pd(0x1p21), scale = _mm256_set1_pd(0x1p-53);
-    const __m256d w = _mm256_set1_pd(width), lo = _mm256_set1_pd(low), bh = _mm256_set1_pd(below_high);
+    const __m256d w = _mm256_set1_pd(width), lo = _mm256_set1_pd(low);
+    const __m256d bh = _mm256_set1_pd(below_high);
     int j = 0;
     for (; j + 4 <= n; j += 4) {
-        const __m256d a = _mm256_cvtepi32_pd(_mm_xor_si128(_mm_loadu_si128((const __m128i *)(x0 + j)), bias));
-        const __m256i low21 = _mm256_cvtepu32_epi64(_mm_srli_epi32(_mm_loadu_si128((const __m128i *)(x1 + j)), 11));
+        const __m128i hi32 = _mm_loadu_si128((const __m128i *)(x0 + j));
+        const __m128i lo32 = _mm_loadu_si128((const __m128i *)(x1 + j));
+        const __m256d a = _mm256_cvtepi32_pd(_mm_xor_si128(hi32, bias)); /* x0 - 2^31 */
+        const __m256i low21 = _mm256_cvtepu32_epi64(_mm_srli_epi32(lo32, 11));
         const __m256d b = _mm256_castsi256_pd(_mm256_or_si256(low21, magic));
         __m256d u = _mm256_mul_pd(_mm256_add_pd(_mm256_mul_pd(a, shift21), b), scale);
         u = _mm256_add_pd(_mm256_mul_pd(u, w), lo);
