@@ -93,6 +93,17 @@ def _get(
     return None
 
 
+def _fastest_peer(rows: list[Row], ident: str, shape: list[int]) -> Row | None:
+    """The fastest other peer on the whole float32 tensor, on at most 2 threads."""
+    peers = [
+        r
+        for r in rows
+        if r["peer"] != "weightinit" and r["id"] == ident and r["shape"] == shape
+        if r["dtype"] == "float32" and r["rows"] is None and (r["threads"] or 2) <= 2
+    ]
+    return min(peers, key=lambda r: r["seconds"], default=None)
+
+
 def summary_table(report: dict[str, Any]) -> list[str]:
     """One line per distribution: weightinit (1 and 2 threads) against the fastest peer."""
     rows = _ok(report["results"])
@@ -108,14 +119,8 @@ def summary_table(report: dict[str, Any]) -> list[str]:
             two = _get(rows, "weightinit", ident, list(shape), "float32", 2)
             if two is None:
                 continue
-            peers = [
-                r
-                for r in rows
-                if r["peer"] != "weightinit" and r["id"] == ident and tuple(r["shape"]) == shape
-                if r["dtype"] == "float32" and r["rows"] is None and (r["threads"] or 2) <= 2
-            ]
             ns = 1e9 / two["numel"]
-            best = min(peers, key=lambda r: r["seconds"], default=None)
+            best = _fastest_peer(rows, ident, list(shape))
             peer_txt = "-"
             if best is not None:
                 peer_txt = f"{best['peer']}, {best['threads'] or 'default'} thr. ({best['seconds'] * ns:.2f})"
@@ -206,13 +211,7 @@ def _small(rows: list[Row]) -> list[str]:
     out = []
     for shape in SMALL_SHAPES:
         ours = _get(rows, "weightinit", SMALL, shape, "float32", 2)
-        peers = [
-            r
-            for r in rows
-            if r["peer"] != "weightinit" and r["id"] == SMALL and r["shape"] == shape
-            if r["dtype"] == "float32" and r["rows"] is None and (r["threads"] or 2) <= 2
-        ]
-        best = min(peers, key=lambda r: r["seconds"], default=None)
+        best = _fastest_peer(rows, SMALL, shape)
         if ours is None or best is None:
             continue
         out.append(

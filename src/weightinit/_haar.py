@@ -42,7 +42,7 @@ from numpy.typing import NDArray
 from ._engine import sample
 from ._triangular import inv_upper, lower_times, times_upper, upper_times
 
-__all__ = ["BLOCK", "SCRATCH", "haar", "work_bytes"]
+__all__ = ["BLOCK", "F64", "SCRATCH", "haar", "work_bytes"]
 
 #: most reflections per compact WY block
 BLOCK = 384

@@ -9,13 +9,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._errors import InvalidArgumentError
-from ._haar import haar, work_bytes
+from ._haar import F64, haar, work_bytes
 from ._random import RandomInitializer, refuse_overflow
 from ._validation import Region, Shape, check_real
 
 __all__ = ["Orthogonal"]
-
-F64 = np.dtype(np.float64)
 
 
 class Orthogonal(RandomInitializer):

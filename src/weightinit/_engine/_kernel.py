@@ -42,7 +42,7 @@ def available() -> bool:
     return _fast is not None and os.environ.get("WEIGHTINIT_DISABLE_KERNEL", "") in ("", "0")
 
 
-def _affinity_count() -> int | None:
+def _affinity_count() -> int:
     return len(os.sched_getaffinity(0))
 
 
