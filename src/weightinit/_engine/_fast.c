@@ -907,52 +907,67 @@ WI_ATTR_AVX2 static void cvt16_avx2(const float *src, uint16_t *dst, int n) {
     for (; j < n; j++) dst[j] = to_f16(src[j]);
 }
 /* central64 with AVX2 intrinsics: the operations of q_of_words_f64 and
-   central_f64, in the same order (no fused multiply-add), on four vectors
-   interleaved in program order so that their Horner chains overlap. */
+   central_f64, in the same order (no fused multiply-add), on C64_V vectors
+   whose Horner chains advance together (see KEEP_STEP). */
 #define C64_V 4 /* vectors interleaved by the float64 AVX2 loops */
 
-/* horner8 (numerator and denominator of one rational) on C64_V interleaved
+/* GCC turns a chain of single-use values into one expression tree and emits
+   it depth first, so the interleaved Horner chains of the source would run one
+   vector after the other, each step waiting for the one before (the core
+   overlaps them only partly). An empty asm that takes the value in a register
+   ends the tree at every step and keeps the source's order; it changes no
+   operation, so no bit. */
+#define KEEP_STEP(x) __asm__("" : "+x"(x))
+
+/* horner8 (numerator and denominator of one rational) on nv interleaved
    vectors: the two chains of every vector advance together, so the dependent
    multiply-adds of one overlap with the others'. */
 WI_ATTR_AVX2 WI_INLINE void horner8_pair_avx2(const double *cn, const double *cd, const __m256d *x,
-                                              __m256d *num, __m256d *den) {
-    for (int v = 0; v < C64_V; v++) {
+                                              __m256d *num, __m256d *den, int nv) {
+    for (int v = 0; v < nv; v++) {
         num[v] = _mm256_set1_pd(cn[7]);
         den[v] = _mm256_set1_pd(cd[7]);
     }
     for (int k = 6; k >= 0; k--) {
         const __m256d a = _mm256_set1_pd(cn[k]), b = _mm256_set1_pd(cd[k]);
-        for (int v = 0; v < C64_V; v++) {
+        for (int v = 0; v < nv; v++) {
             num[v] = _mm256_add_pd(_mm256_mul_pd(num[v], x[v]), a);
             den[v] = _mm256_add_pd(_mm256_mul_pd(den[v], x[v]), b);
+            KEEP_STEP(num[v]);
+            KEEP_STEP(den[v]);
         }
     }
 }
 
-WI_ATTR_AVX2 static void central64_avx2(const uint32_t *x0, const uint32_t *x1, int n, int truncated,
-                                        double *qd, double *dst) {
+/* central64 on nv vectors from j (nv is a constant after inlining). */
+WI_ATTR_AVX2 WI_INLINE void central64_vectors(const uint32_t *x0, const uint32_t *x1, int j, int nv,
+                                              int truncated, double *qd, double *dst) {
     const __m256i magic = _mm256_set1_epi64x(0x4330000000000000ll);
     const __m256d off = _mm256_set1_pd(0x1p52 + 0x1p51), half = _mm256_set1_pd(0.5);
     const __m256d scale = _mm256_set1_pd(0x1p-52), mass = _mm256_set1_pd(TRUNC_MASS);
     const __m256d c0180625 = _mm256_set1_pd(0.180625);
-    int j = 0;
-    for (; j + 4 * C64_V <= n; j += 4 * C64_V) {
-        __m256d q[C64_V], rc[C64_V], na[C64_V], nb[C64_V];
-        for (int v = 0; v < C64_V; v++) {
-            const __m256i a = _mm256_cvtepu32_epi64(_mm_loadu_si128((const __m128i *)(x0 + j + 4 * v)));
-            const __m256i b = _mm256_cvtepu32_epi64(
-                _mm_srli_epi32(_mm_loadu_si128((const __m128i *)(x1 + j + 4 * v)), 12));
-            const __m256i m = _mm256_or_si256(_mm256_or_si256(_mm256_slli_epi64(a, 20), b), magic);
-            q[v] = _mm256_sub_pd(_mm256_castsi256_pd(m), off);
-            q[v] = _mm256_mul_pd(_mm256_add_pd(q[v], half), scale);
-            if (truncated) q[v] = _mm256_mul_pd(q[v], mass);
-            _mm256_storeu_pd(qd + j + 4 * v, q[v]);
-            rc[v] = _mm256_sub_pd(c0180625, _mm256_mul_pd(q[v], q[v]));
-        }
-        horner8_pair_avx2(A16, B16, rc, na, nb);
-        for (int v = 0; v < C64_V; v++)
-            _mm256_storeu_pd(dst + j + 4 * v, _mm256_div_pd(_mm256_mul_pd(q[v], na[v]), nb[v]));
+    __m256d q[C64_V], rc[C64_V], na[C64_V], nb[C64_V];
+    for (int v = 0; v < nv; v++) {
+        const __m256i a = _mm256_cvtepu32_epi64(_mm_loadu_si128((const __m128i *)(x0 + j + 4 * v)));
+        const __m256i b =
+            _mm256_cvtepu32_epi64(_mm_srli_epi32(_mm_loadu_si128((const __m128i *)(x1 + j + 4 * v)), 12));
+        const __m256i m = _mm256_or_si256(_mm256_or_si256(_mm256_slli_epi64(a, 20), b), magic);
+        q[v] = _mm256_sub_pd(_mm256_castsi256_pd(m), off);
+        q[v] = _mm256_mul_pd(_mm256_add_pd(q[v], half), scale);
+        if (truncated) q[v] = _mm256_mul_pd(q[v], mass);
+        _mm256_storeu_pd(qd + j + 4 * v, q[v]);
+        rc[v] = _mm256_sub_pd(c0180625, _mm256_mul_pd(q[v], q[v]));
     }
+    horner8_pair_avx2(A16, B16, rc, na, nb, nv);
+    for (int v = 0; v < nv; v++)
+        _mm256_storeu_pd(dst + j + 4 * v, _mm256_div_pd(_mm256_mul_pd(q[v], na[v]), nb[v]));
+}
+
+WI_ATTR_AVX2 static void central64_avx2(const uint32_t *x0, const uint32_t *x1, int n, int truncated,
+                                        double *qd, double *dst) {
+    int j = 0;
+    for (; j + 4 * C64_V <= n; j += 4 * C64_V) central64_vectors(x0, x1, j, C64_V, truncated, qd, dst);
+    for (; j + 4 <= n; j += 4) central64_vectors(x0, x1, j, 1, truncated, qd, dst);
     if (j < n) central64_portable(x0 + j, x1 + j, n - j, truncated, qd + j, dst + j);
 }
 
@@ -983,8 +998,9 @@ WI_ATTR_AVX2 static void uniform64_avx2(const uint32_t *x0, const uint32_t *x1, 
 }
 
 /* tail64 with AVX2 intrinsics: log_neg_f64, sqrt and the near-tail rational
-   of tail_f64, operation for operation, on four interleaved vectors. */
-WI_ATTR_AVX2 static void tail64_avx2(const double *tq, int k, double *tz, uint32_t *far) {
+   of tail_f64, operation for operation, on C64_V interleaved vectors from t;
+   sets bits of *beyond for lanes past r = 5. */
+WI_ATTR_AVX2 WI_INLINE void tail64_vectors(const double *tq, int t, double *tz, int *beyond) {
     const __m256d absm = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7FFFFFFFFFFFFFFFll));
     const __m256i mant = _mm256_set1_epi64x(0x000FFFFFFFFFFFFFll);
     const __m256i expo = _mm256_set1_epi64x(0x3FE0000000000000ll);
@@ -997,47 +1013,60 @@ WI_ATTR_AVX2 static void tail64_avx2(const double *tq, int k, double *tz, uint32
     const __m256d signm = _mm256_castsi256_pd(_mm256_set1_epi64x((long long)0x8000000000000000ull));
     static const double inv_odd[10] = {1.0 / 21.0, 1.0 / 19.0, 1.0 / 17.0, 1.0 / 15.0, 1.0 / 13.0,
                                        1.0 / 11.0, 1.0 / 9.0,  1.0 / 7.0,  1.0 / 5.0,  1.0 / 3.0};
-    int beyond = 0, t = 0;
-    for (; t + 4 * C64_V <= k; t += 4 * C64_V) {
-        __m256d q[C64_V], s[C64_V], s2[C64_V], p[C64_V], ef[C64_V], r[C64_V];
+    __m256d q[C64_V], s[C64_V], s2[C64_V], p[C64_V], ef[C64_V], r[C64_V];
+    for (int v = 0; v < C64_V; v++) {
+        q[v] = _mm256_loadu_pd(tq + t + 4 * v);
+        const __m256d x = _mm256_sub_pd(halfv, _mm256_and_pd(q[v], absm));
+        const __m256i u = _mm256_castpd_si256(x);
+        const __m256i mb = _mm256_or_si256(_mm256_and_si256(u, mant), expo);
+        const __m256i small =
+            _mm256_castpd_si256(_mm256_cmp_pd(_mm256_castsi256_pd(mb), sqrt_half, _CMP_LT_OQ));
+        const __m256d m = _mm256_castsi256_pd(_mm256_add_epi64(mb, _mm256_and_si256(small, bit52)));
+        /* small is all ones (-1) where set: ebits = (u >> 52) - 1 there */
+        const __m256i eb = _mm256_add_epi64(_mm256_srli_epi64(u, 52), small);
+        ef[v] = _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(magic, eb)), ebias);
+        const __m256d f = _mm256_sub_pd(m, one);
+        s[v] = _mm256_div_pd(f, _mm256_add_pd(f, two));
+        s2[v] = _mm256_mul_pd(s[v], s[v]);
+        p[v] = _mm256_set1_pd(inv_odd[0]);
+    }
+    for (int c = 1; c < 10; c++) {
+        const __m256d cc = _mm256_set1_pd(inv_odd[c]);
         for (int v = 0; v < C64_V; v++) {
-            q[v] = _mm256_loadu_pd(tq + t + 4 * v);
-            const __m256d x = _mm256_sub_pd(halfv, _mm256_and_pd(q[v], absm));
-            const __m256i u = _mm256_castpd_si256(x);
-            const __m256i mb = _mm256_or_si256(_mm256_and_si256(u, mant), expo);
-            const __m256i small =
-                _mm256_castpd_si256(_mm256_cmp_pd(_mm256_castsi256_pd(mb), sqrt_half, _CMP_LT_OQ));
-            const __m256d m = _mm256_castsi256_pd(_mm256_add_epi64(mb, _mm256_and_si256(small, bit52)));
-            /* small is all ones (-1) where set: ebits = (u >> 52) - 1 there */
-            const __m256i eb = _mm256_add_epi64(_mm256_srli_epi64(u, 52), small);
-            ef[v] = _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(magic, eb)), ebias);
-            const __m256d f = _mm256_sub_pd(m, one);
-            s[v] = _mm256_div_pd(f, _mm256_add_pd(f, two));
-            s2[v] = _mm256_mul_pd(s[v], s[v]);
-            p[v] = _mm256_set1_pd(inv_odd[0]);
-        }
-        for (int c = 1; c < 10; c++) {
-            const __m256d cc = _mm256_set1_pd(inv_odd[c]);
-            for (int v = 0; v < C64_V; v++) p[v] = _mm256_add_pd(_mm256_mul_pd(p[v], s2[v]), cc);
-        }
-        for (int v = 0; v < C64_V; v++) {
-            const __m256d two_s = _mm256_add_pd(s[v], s[v]);
-            const __m256d log_m = _mm256_add_pd(two_s, _mm256_mul_pd(two_s, _mm256_mul_pd(s2[v], p[v])));
-            const __m256d lg = _mm256_add_pd(_mm256_mul_pd(ef[v], ln2_hi),
-                                             _mm256_add_pd(_mm256_mul_pd(ef[v], ln2_lo), log_m));
-            r[v] = _mm256_sqrt_pd(_mm256_xor_pd(lg, signm)); /* -(...) */
-            beyond |= _mm256_movemask_pd(_mm256_cmp_pd(r[v], five, _CMP_GT_OQ));
-        }
-        __m256d x[C64_V], nt[C64_V], dt[C64_V];
-        for (int v = 0; v < C64_V; v++) x[v] = _mm256_sub_pd(r[v], c16);
-        horner8_pair_avx2(C16, D16, x, nt, dt);
-        for (int v = 0; v < C64_V; v++) {
-            const __m256d z = _mm256_div_pd(nt[v], dt[v]);
-            _mm256_storeu_pd(tz + t + 4 * v, _mm256_xor_pd(z, _mm256_and_pd(q[v], signm)));
+            p[v] = _mm256_add_pd(_mm256_mul_pd(p[v], s2[v]), cc);
+            KEEP_STEP(p[v]);
         }
     }
+    for (int v = 0; v < C64_V; v++) {
+        const __m256d two_s = _mm256_add_pd(s[v], s[v]);
+        const __m256d log_m = _mm256_add_pd(two_s, _mm256_mul_pd(two_s, _mm256_mul_pd(s2[v], p[v])));
+        const __m256d lg = _mm256_add_pd(_mm256_mul_pd(ef[v], ln2_hi),
+                                         _mm256_add_pd(_mm256_mul_pd(ef[v], ln2_lo), log_m));
+        r[v] = _mm256_sqrt_pd(_mm256_xor_pd(lg, signm)); /* -(...) */
+        *beyond |= _mm256_movemask_pd(_mm256_cmp_pd(r[v], five, _CMP_GT_OQ));
+    }
+    __m256d x[C64_V], nt[C64_V], dt[C64_V];
+    for (int v = 0; v < C64_V; v++) x[v] = _mm256_sub_pd(r[v], c16);
+    horner8_pair_avx2(C16, D16, x, nt, dt, C64_V);
+    for (int v = 0; v < C64_V; v++) {
+        const __m256d z = _mm256_div_pd(nt[v], dt[v]);
+        _mm256_storeu_pd(tz + t + 4 * v, _mm256_xor_pd(z, _mm256_and_pd(q[v], signm)));
+    }
+}
+
+WI_ATTR_AVX2 static void tail64_avx2(const double *tq, int k, double *tz, uint32_t *far) {
+    int beyond = 0, t = 0;
+    for (; t + 4 * C64_V <= k; t += 4 * C64_V) tail64_vectors(tq, t, tz, &beyond);
+    if (t < k) {
+        /* the last lanes in one more full pass, padded with a q of the near tail
+           (r = 1.7): cheaper than short vector or scalar passes */
+        double pq[4 * C64_V], pz[4 * C64_V];
+        const int rest = k - t;
+        for (int i = 0; i < 4 * C64_V; i++) pq[i] = i < rest ? tq[t + i] : 0.45;
+        tail64_vectors(pq, 0, pz, &beyond);
+        for (int i = 0; i < rest; i++) tz[t + i] = pz[i];
+    }
     if (beyond) *far |= 1u;
-    if (t < k) tail64_portable(tq + t, k - t, tz + t, far);
 }
 
 /* to_bf16 on 16 lanes at a time; the 32-bit results are at most 0xFFFF, so the
