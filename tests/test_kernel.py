@@ -161,6 +161,21 @@ def test_thread_count_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -
 
 
 @needs_fast
+def test_thread_count_is_asked_only_for_more_than_one_chunk(monkeypatch: pytest.MonkeyPatch) -> None:
+    # one chunk runs on the calling thread anyway; asking for the CPUs (an environment read and
+    # a system call) is most of the fixed cost of a small call
+    asked: list[int] = []
+    real = _kernel.num_threads
+    monkeypatch.setattr(_kernel, "num_threads", lambda: asked.append(1) or real())
+    small = _sample.sample("normal", 3, 0, (FAST.CHUNK,), ((0, FAST.CHUNK),), np.dtype(np.float32), 0.0, 1.0)
+    assert asked == []
+    n = FAST.CHUNK + 1
+    large = _sample.sample("normal", 3, 0, (n,), ((0, n),), np.dtype(np.float32), 0.0, 1.0)
+    assert asked == [1]
+    assert np.array_equal(small.view(np.uint32), large[: FAST.CHUNK].view(np.uint32))
+
+
+@needs_fast
 def test_instruction_sets_reported() -> None:
     names = FAST.isas()
     assert names[0] == "default"

@@ -113,13 +113,14 @@ def fill_runs(kind: str, key: tuple[int, int], runs: Any, flat: Any, transform: 
         flat.view(np.uint8),
         int(runs.length),
         int(runs.base) & 0xFFFFFFFFFFFFFFFF,
-        tuple(int(v) for v in runs.outer_sizes),
-        tuple(int(v) for v in runs.outer_offsets),
-        tuple(int(v) for v in runs.outer_strides),
+        tuple(map(int, runs.outer_sizes)),
+        tuple(map(int, runs.outer_offsets)),
+        tuple(map(int, runs.outer_strides)),
         float(transform.p0),
         float(transform.p1),
         bh,
-        num_threads(),
+        # one chunk of work runs on the calling thread anyway: skip asking for the CPUs
+        num_threads() if flat.size > _fast.CHUNK else 1,
         isa,
     )
     return True
