@@ -32,6 +32,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import weightinit as wi
 from weightinit._engine import _kernel, _sample
 from weightinit._engine._threefry import threefry2x32
 from weightinit._engine._transforms import TRUNC_MASS, normal_from_bits, uniform_from_bits
@@ -158,6 +159,24 @@ def test_thread_count_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -
     for junk in ("0", "-3", "many", ""):
         monkeypatch.setenv("WEIGHTINIT_NUM_THREADS", junk)
         assert _kernel.num_threads() == default
+
+
+def test_getenv_reads_what_os_environ_holds(monkeypatch: pytest.MonkeyPatch) -> None:
+    name = "WEIGHTINIT_TEST_GETENV"
+    monkeypatch.delenv(name, raising=False)
+    assert _kernel.getenv(name) is None
+    for value in ("", "0", " 3 ", "héllo wörld", "a=b"):
+        monkeypatch.setenv(name, value)
+        assert _kernel.getenv(name) == os.environ.get(name) == value
+    monkeypatch.delenv(name)
+    assert _kernel.getenv(name) is None
+    # the variables weightinit reads at every call follow the environment as it changes
+    monkeypatch.setenv("WEIGHTINIT_DISABLE_KERNEL", "1")
+    assert not _kernel.available()
+    monkeypatch.setenv("WEIGHTINIT_MAX_BYTES", "1234")
+    assert wi.get_max_bytes() == 1234
+    monkeypatch.delenv("WEIGHTINIT_MAX_BYTES")
+    assert wi.get_max_bytes() == 16 * 2**30
 
 
 @needs_fast
@@ -533,6 +552,7 @@ def test_values_do_not_depend_on_the_thread_count(dtype: np.dtype) -> None:
 _DIGEST_SCRIPT = """
 import hashlib, numpy as np
 from weightinit._dtypes import bfloat16
+import weightinit as wi
 from weightinit._engine import _kernel, _sample
 assert _kernel.available()
 h = hashlib.sha256()

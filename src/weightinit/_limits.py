@@ -8,9 +8,9 @@ memory an initializer needs (Orthogonal's float64 working matrix, for instance).
 
 from __future__ import annotations
 
-import os
 import threading
 
+from ._engine._kernel import getenv
 from ._errors import InvalidArgumentError, InvalidTypeError, ResourceLimitError, short_repr
 
 __all__ = ["DEFAULT_MAX_BYTES", "check_bytes", "get_max_bytes", "set_max_bytes"]
@@ -50,7 +50,7 @@ def get_max_bytes() -> int:
     explicit = _explicit
     if explicit is not None:
         return explicit
-    raw = os.environ.get(ENV_VAR)
+    raw = getenv(ENV_VAR)
     if raw is None or raw.strip() == "":
         return DEFAULT_MAX_BYTES
     try:

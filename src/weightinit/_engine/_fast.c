@@ -34,6 +34,7 @@
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* No contraction of a * b + c into a fused multiply-add, whatever the build
@@ -1562,6 +1563,20 @@ static PyObject *py_best_isa(PyObject *self, PyObject *noargs) {
     return PyLong_FromLong(best_isa);
 }
 
+/* The process environment's value of a name, or None: what os.environ.get
+   returns (os.environ sets and unsets through putenv / unsetenv, under the GIL,
+   which this holds too), without its Python-level lookup, which raises and
+   catches a KeyError for every unset name. */
+static PyObject *py_getenv(PyObject *self, PyObject *name) {
+    (void)self;
+    PyObject *encoded = NULL;
+    if (!PyUnicode_FSConverter(name, &encoded)) return NULL;
+    const char *value = getenv(PyBytes_AS_STRING(encoded));
+    Py_DECREF(encoded);
+    if (!value) Py_RETURN_NONE;
+    return PyUnicode_DecodeFSDefault(value);
+}
+
 static PyMethodDef methods[] = {
     {"fill", py_fill, METH_VARARGS, fill_doc},
     {"transform", py_transform, METH_VARARGS, transform_doc},
@@ -1569,6 +1584,7 @@ static PyMethodDef methods[] = {
     {"isas", py_isas, METH_NOARGS,
      "Names of the compiled instruction sets by index; None where this CPU lacks one."},
     {"best_isa", py_best_isa, METH_NOARGS, "Index of the instruction set used by default."},
+    {"getenv", py_getenv, METH_O, "getenv(name): the environment's value of name, or None."},
     {NULL, NULL, 0, NULL},
 };
 
