@@ -8,6 +8,7 @@ the region, never to the whole tensor.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -53,8 +54,10 @@ class Runs:
             yield first, min(self.count, first + per)
 
 
+@functools.lru_cache(maxsize=256)
 def runs_of(shape: tuple[int, ...], region: tuple[tuple[int, int], ...]) -> Runs:
-    """Describe ``region`` of a row-major ``shape`` as runs of flat indices."""
+    """Describe ``region`` of a row-major ``shape`` as runs of flat indices (remembered: a model
+    initializes many tensors of few shapes, and ``Runs`` is immutable)."""
     nd = len(shape)
     k = nd - 1
     while k >= 0 and region[k] == (0, shape[k]):
