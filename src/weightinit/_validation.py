@@ -131,7 +131,10 @@ def normalize_shape(shape: object, owner: str | None = None) -> Shape:
         )
     dims = []
     for dim in shape:
-        if isinstance(dim, (bool, np.bool_)) or not isinstance(dim, (numbers.Integral, np.integer)):
+        # a plain int needs no check (numbers.Integral is an ABC: slow to test against)
+        if type(dim) is not int and (
+            isinstance(dim, (bool, np.bool_)) or not isinstance(dim, (numbers.Integral, np.integer))
+        ):
             raise InvalidTypeError(
                 f"{_where(owner)}Argument `shape` must contain only non-negative ints "
                 f"(not bool, float or None). Received: shape={short_repr(shape)}"
