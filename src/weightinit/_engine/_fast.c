@@ -516,7 +516,8 @@ WI_INLINE int compact64_portable(const double *WI_RESTRICT q, int n, int32_t *WI
 }
 
 /* q of each lane to qd, the central branch of the quantile to dst (all lanes). */
-typedef void (*central64_fn)(const uint32_t *, const uint32_t *, int, int, double *, double *);
+typedef void (*central64_fn)(const uint32_t *, const uint32_t *, int, int, double, double, double *,
+                             double *);
 /* float64 uniform values of n lanes: (x0, x1, n, low, width, below_high, dst) */
 typedef void (*uniform64_fn)(const uint32_t *, const uint32_t *, int, double, double, double,
                              double *);
@@ -535,12 +536,12 @@ WI_INLINE void tail64_portable(const double *WI_RESTRICT tq, int k, double *WI_R
 }
 
 WI_INLINE void central64_portable(const uint32_t *WI_RESTRICT x0, const uint32_t *WI_RESTRICT x1,
-                                  int n, int truncated, double *WI_RESTRICT qd,
-                                  double *WI_RESTRICT dst) {
+                                  int n, int truncated, double mean, double std,
+                                  double *WI_RESTRICT qd, double *WI_RESTRICT dst) {
     for (int j = 0; j < n; j++) {
         const double q = q_of_words_f64(x0[j], x1[j], truncated);
         qd[j] = q;
-        dst[j] = central_f64(q);
+        dst[j] = finish_f64(central_f64(q), truncated, mean, std);
     }
 }
 
@@ -565,14 +566,13 @@ WI_INLINE void normal_block_f64(const uint32_t *WI_RESTRICT x0, const uint32_t *
                                 int n, int truncated, double mean, double std,
                                 double *WI_RESTRICT dst, normal_scratch_t *ns,
                                 compact64_fn compact, central64_fn central, tail64_fn tail) {
-    central(x0, x1, n, truncated, ns->qd, dst);
+    central(x0, x1, n, truncated, mean, std, ns->qd, dst); /* finished */
     const int k = compact(ns->qd, n, ns->ti, ns->tqd);
     uint32_t far = 0;
     tail(ns->tqd, k, ns->tzd, &far);
     if (far)
         for (int t = 0; t < k; t++) ns->tzd[t] = tail_f64(ns->tqd[t], 1, &far);
-    for (int t = 0; t < k; t++) dst[ns->ti[t]] = ns->tzd[t];
-    for (int j = 0; j < n; j++) dst[j] = finish_f64(dst[j], truncated, mean, std);
+    for (int t = 0; t < k; t++) dst[ns->ti[t]] = finish_f64(ns->tzd[t], truncated, mean, std);
 }
 
 typedef void (*cvt16_fn)(const float *, uint16_t *, int);
@@ -795,8 +795,8 @@ static void tail64_default(const double *tq, int k, double *tz, uint32_t *far) {
     tail64_portable(tq, k, tz, far);
 }
 static void central64_default(const uint32_t *x0, const uint32_t *x1, int n, int truncated,
-                              double *qd, double *dst) {
-    central64_portable(x0, x1, n, truncated, qd, dst);
+                              double mean, double std, double *qd, double *dst) {
+    central64_portable(x0, x1, n, truncated, mean, std, qd, dst);
 }
 static int compact32_default(const float *q, int n, int32_t *ti, float *tq) {
     return compact32_portable(q, n, ti, tq);
@@ -942,7 +942,8 @@ WI_ATTR_AVX2 WI_INLINE void horner8_pair_avx2(const double *cn, const double *cd
 
 /* central64 on nv vectors from j (nv is a constant after inlining). */
 WI_ATTR_AVX2 WI_INLINE void central64_vectors(const uint32_t *x0, const uint32_t *x1, int j, int nv,
-                                              int truncated, double *qd, double *dst) {
+                                              int truncated, __m256d mean, __m256d std, double *qd,
+                                              double *dst) {
     const __m256i magic = _mm256_set1_epi64x(0x4330000000000000ll);
     const __m256d off = _mm256_set1_pd(0x1p52 + 0x1p51), half = _mm256_set1_pd(0.5);
     const __m256d scale = _mm256_set1_pd(0x1p-52), mass = _mm256_set1_pd(TRUNC_MASS);
@@ -960,16 +961,23 @@ WI_ATTR_AVX2 WI_INLINE void central64_vectors(const uint32_t *x0, const uint32_t
         rc[v] = _mm256_sub_pd(c0180625, _mm256_mul_pd(q[v], q[v]));
     }
     horner8_pair_avx2(A16, B16, rc, na, nb, nv);
-    for (int v = 0; v < nv; v++)
-        _mm256_storeu_pd(dst + j + 4 * v, _mm256_div_pd(_mm256_mul_pd(q[v], na[v]), nb[v]));
+    const __m256d lo = _mm256_set1_pd(-2.0), hi = _mm256_set1_pd(2.0);
+    for (int v = 0; v < nv; v++) {
+        __m256d z = _mm256_div_pd(_mm256_mul_pd(q[v], na[v]), nb[v]);
+        /* finish_f64: (-2 > z) ? -2 : z, then (2 < z) ? 2 : z, as maxpd / minpd pick */
+        if (truncated) z = _mm256_min_pd(hi, _mm256_max_pd(lo, z));
+        _mm256_storeu_pd(dst + j + 4 * v, _mm256_add_pd(_mm256_mul_pd(z, std), mean));
+    }
 }
 
 WI_ATTR_AVX2 static void central64_avx2(const uint32_t *x0, const uint32_t *x1, int n, int truncated,
-                                        double *qd, double *dst) {
+                                        double mean, double std, double *qd, double *dst) {
+    const __m256d mv = _mm256_set1_pd(mean), sv = _mm256_set1_pd(std);
     int j = 0;
-    for (; j + 4 * C64_V <= n; j += 4 * C64_V) central64_vectors(x0, x1, j, C64_V, truncated, qd, dst);
-    for (; j + 4 <= n; j += 4) central64_vectors(x0, x1, j, 1, truncated, qd, dst);
-    if (j < n) central64_portable(x0 + j, x1 + j, n - j, truncated, qd + j, dst + j);
+    for (; j + 4 * C64_V <= n; j += 4 * C64_V)
+        central64_vectors(x0, x1, j, C64_V, truncated, mv, sv, qd, dst);
+    for (; j + 4 <= n; j += 4) central64_vectors(x0, x1, j, 1, truncated, mv, sv, qd, dst);
+    if (j < n) central64_portable(x0 + j, x1 + j, n - j, truncated, mean, std, qd + j, dst + j);
 }
 
 /* uniform_words_f64 with AVX2 intrinsics. The 53-bit integer m = x0 * 2^21 +
@@ -1237,8 +1245,9 @@ WI_ATTR_AVX512 static void tail64_avx512(const double *tq, int k, double *tz, ui
     tail64_portable(tq, k, tz, far);
 }
 WI_ATTR_AVX512 static void central64_avx512(const uint32_t *x0, const uint32_t *x1, int n,
-                                            int truncated, double *qd, double *dst) {
-    central64_portable(x0, x1, n, truncated, qd, dst);
+                                            int truncated, double mean, double std, double *qd,
+                                            double *dst) {
+    central64_portable(x0, x1, n, truncated, mean, std, qd, dst);
 }
 WI_ATTR_AVX512 static void threefry_avx512(uint32_t *x0, uint32_t *x1, int n, uint32_t k0,
                                            uint32_t k1) {
