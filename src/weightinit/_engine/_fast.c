@@ -630,6 +630,11 @@ typedef void (*emit_fn)(const job_t *, const uint32_t *, const uint32_t *, int, 
 typedef void (*threefry_fn)(uint32_t *, uint32_t *, int, uint32_t, uint32_t);
 typedef void (*tf_run_fn)(uint32_t *, uint32_t *, uint32_t *, int, uint32_t, uint32_t, uint32_t,
                           uint32_t);
+/* float64 uniform values of the blocks (lo + k, hi), k < n, straight from the
+   Threefry words: (n, lo, hi, k0, k1, low, width, below_high, dst, x0, x1), x0
+   and x1 scratch for the versions that make the words in a pass of their own. */
+typedef void (*uniform64_run_fn)(int, uint32_t, uint32_t, uint32_t, uint32_t, double, double, double,
+                                 double *, uint32_t *, uint32_t *);
 
 WI_INLINE size_t itemsize_of(int dtype) {
     return dtype == D_F64 ? 8 : (dtype == D_F32 ? 4 : 2);
@@ -637,7 +642,7 @@ WI_INLINE size_t itemsize_of(int dtype) {
 
 /* Consecutive flat indices i .. i + n - 1 to out position pos. */
 WI_INLINE void gen_contig(const job_t *jb, scratch_t *s, uint64_t i, uint64_t n, uint64_t pos,
-                          tf_run_fn run, emit_fn em) {
+                          tf_run_fn run, uniform64_run_fn uni_run, emit_fn em) {
     const size_t isz = itemsize_of(jb->dtype);
     const int wide = jb->dtype == D_F64;
     while (n > 0) {
@@ -646,8 +651,13 @@ WI_INLINE void gen_contig(const job_t *jb, scratch_t *s, uint64_t i, uint64_t n,
             /* keep the high counter word constant within a block */
             const uint64_t room = 0x100000000ull - (i & 0xFFFFFFFFull);
             if ((uint64_t)cnt > room) cnt = (int)room;
-            run(s->x0, s->x1, NULL, cnt, (uint32_t)i, (uint32_t)(i >> 32), jb->k0, jb->k1);
-            em(jb, s->x0, s->x1, cnt, jb->out + pos * isz);
+            if (jb->kind == K_UNIFORM) {
+                uni_run(cnt, (uint32_t)i, (uint32_t)(i >> 32), jb->k0, jb->k1, jb->d0, jb->d1, jb->dbh,
+                        (double *)(jb->out + pos * isz), s->x0, s->x1);
+            } else {
+                run(s->x0, s->x1, NULL, cnt, (uint32_t)i, (uint32_t)(i >> 32), jb->k0, jb->k1);
+                em(jb, s->x0, s->x1, cnt, jb->out + pos * isz);
+            }
         } else {
             const uint64_t b0 = i >> 1;
             const uint64_t room = 0x100000000ull - (b0 & 0xFFFFFFFFull);
@@ -691,7 +701,7 @@ WI_INLINE void gen_gather(const job_t *jb, scratch_t *s, int n, uint64_t pos, th
 
 /* Output positions [p, pend). */
 WI_INLINE void work_range_impl(const job_t *jb, uint64_t p, uint64_t pend, threefry_fn tf,
-                               tf_run_fn run, emit_fn em) {
+                               tf_run_fn run, uniform64_run_fn uni_run, emit_fn em) {
     scratch_t s;
     const uint64_t L = jb->length;
     const int nd = jb->nouter;
@@ -716,7 +726,7 @@ WI_INLINE void work_range_impl(const job_t *jb, uint64_t p, uint64_t pend, three
         while (p < pend) {
             uint64_t seg = L - off;
             if (seg > pend - p) seg = pend - p;
-            gen_contig(jb, &s, start + off, seg, p, run, em);
+            gen_contig(jb, &s, start + off, seg, p, run, uni_run, em);
             p += seg;
             off += seg;
             if (off == L) {
@@ -775,7 +785,7 @@ WI_INLINE void words_range_impl(const job_t *jb, uint64_t p, uint64_t pend, emit
             words_range_impl(jb, p, pend, emit_##SUFFIX);                                      \
         else                                                                                   \
             work_range_impl(jb, p, pend, threefry_##SUFFIX, threefry_run_##SUFFIX,             \
-                            emit_##SUFFIX);                                                    \
+                            uniform64_run_##SUFFIX, emit_##SUFFIX);                            \
     }
 
 static void threefry_default(uint32_t *x0, uint32_t *x1, int n, uint32_t k0, uint32_t k1) {
@@ -784,6 +794,12 @@ static void threefry_default(uint32_t *x0, uint32_t *x1, int n, uint32_t k0, uin
 static void threefry_run_default(uint32_t *x0, uint32_t *x1, uint32_t *w, int n, uint32_t lo,
                                  uint32_t hi, uint32_t k0, uint32_t k1) {
     threefry_run_portable(x0, x1, w, n, lo, hi, k0, k1);
+}
+static void uniform64_run_default(int n, uint32_t lo, uint32_t hi, uint32_t k0, uint32_t k1,
+                                  double low, double width, double below_high, double *dst,
+                                  uint32_t *x0, uint32_t *x1) {
+    threefry_run_portable(x0, x1, NULL, n, lo, hi, k0, k1);
+    uniform64_portable(x0, x1, n, low, width, below_high, dst);
 }
 static void cvt16_default(const float *src, uint16_t *dst, int n) { cvt16_portable(src, dst, n); }
 static void cvtbf_default(const float *src, uint16_t *dst, int n) { cvtbf_portable(src, dst, n); }
@@ -985,25 +1001,76 @@ WI_ATTR_AVX2 static void central64_avx2(const uint32_t *x0, const uint32_t *x1, 
    2^52 exponent trick: (x0 - 2^31) * 2^21 + (2^52 + (x1 >> 11)), every step
    exact (integers below 2^53), so m * 2^-53 is the reference's hi + lo, bit for
    bit; then the same scale, shift and clamp, in the same order. */
+/* The constants of uniform64_vector. */
+typedef struct {
+    __m128i bias;
+    __m256i magic;
+    __m256d shift21, scale, width, low, below_high;
+} uniform64_consts;
+
+WI_ATTR_AVX2 WI_INLINE uniform64_consts uniform64_setup(double low, double width, double below_high) {
+    uniform64_consts c;
+    c.bias = _mm_set1_epi32((int)0x80000000u);
+    c.magic = _mm256_set1_epi64x(0x4330000000000000ll);
+    c.shift21 = _mm256_set1_pd(0x1p21);
+    c.scale = _mm256_set1_pd(0x1p-53);
+    c.width = _mm256_set1_pd(width);
+    c.low = _mm256_set1_pd(low);
+    c.below_high = _mm256_set1_pd(below_high);
+    return c;
+}
+
+/* Four float64 uniform values from the words x0 (hi32) and x1 (lo32) of four blocks. */
+WI_ATTR_AVX2 WI_INLINE __m256d uniform64_vector(__m128i hi32, __m128i lo32, const uniform64_consts *c) {
+    const __m256d a = _mm256_cvtepi32_pd(_mm_xor_si128(hi32, c->bias)); /* x0 - 2^31 */
+    const __m256i low21 = _mm256_cvtepu32_epi64(_mm_srli_epi32(lo32, 11));
+    const __m256d b = _mm256_castsi256_pd(_mm256_or_si256(low21, c->magic));
+    __m256d u = _mm256_mul_pd(_mm256_add_pd(_mm256_mul_pd(a, c->shift21), b), c->scale);
+    u = _mm256_add_pd(_mm256_mul_pd(u, c->width), c->low);
+    return _mm256_min_pd(c->below_high, u); /* (bh < u) ? bh : u, as the reference */
+}
+
 WI_ATTR_AVX2 static void uniform64_avx2(const uint32_t *x0, const uint32_t *x1, int n, double low,
                                         double width, double below_high, double *dst) {
-    const __m128i bias = _mm_set1_epi32((int)0x80000000u);
-    const __m256i magic = _mm256_set1_epi64x(0x4330000000000000ll);
-    const __m256d shift21 = _mm256_set1_pd(0x1p21), scale = _mm256_set1_pd(0x1p-53);
-    const __m256d w = _mm256_set1_pd(width), lo = _mm256_set1_pd(low);
-    const __m256d bh = _mm256_set1_pd(below_high);
+    const uniform64_consts c = uniform64_setup(low, width, below_high);
     int j = 0;
-    for (; j + 4 <= n; j += 4) {
-        const __m128i hi32 = _mm_loadu_si128((const __m128i *)(x0 + j));
-        const __m128i lo32 = _mm_loadu_si128((const __m128i *)(x1 + j));
-        const __m256d a = _mm256_cvtepi32_pd(_mm_xor_si128(hi32, bias)); /* x0 - 2^31 */
-        const __m256i low21 = _mm256_cvtepu32_epi64(_mm_srli_epi32(lo32, 11));
-        const __m256d b = _mm256_castsi256_pd(_mm256_or_si256(low21, magic));
-        __m256d u = _mm256_mul_pd(_mm256_add_pd(_mm256_mul_pd(a, shift21), b), scale);
-        u = _mm256_add_pd(_mm256_mul_pd(u, w), lo);
-        _mm256_storeu_pd(dst + j, _mm256_min_pd(bh, u)); /* (bh < u) ? bh : u, as the reference */
-    }
+    for (; j + 4 <= n; j += 4)
+        _mm256_storeu_pd(dst + j, uniform64_vector(_mm_loadu_si128((const __m128i *)(x0 + j)),
+                                                   _mm_loadu_si128((const __m128i *)(x1 + j)), &c));
     if (j < n) uniform64_portable(x0 + j, x1 + j, n - j, low, width, below_high, dst + j);
+}
+
+/* threefry_run_avx2 and uniform64_avx2 in one loop: the words of each vector
+   of blocks go from registers to float64 values, never through memory. */
+WI_ATTR_AVX2 static void uniform64_run_avx2(int n, uint32_t lo, uint32_t hi, uint32_t k0,
+                                            uint32_t k1, double low, double width,
+                                            double below_high, double *dst, uint32_t *x0,
+                                            uint32_t *x1) {
+    TF_CONSTANTS_V;
+    const uniform64_consts c = uniform64_setup(low, width, below_high);
+    const __m256i steps = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i first = _mm256_add_epi32(_mm256_set1_epi32((int)lo), K0);
+    const __m256i second = _mm256_add_epi32(_mm256_set1_epi32((int)hi), K1);
+    int j = 0;
+    for (; j + 8 * TF_V <= n; j += 8 * TF_V) {
+        __m256i a[TF_V], b[TF_V];
+        for (int v = 0; v < TF_V; v++) {
+            a[v] = _mm256_add_epi32(_mm256_add_epi32(first, _mm256_set1_epi32(j + 8 * v)), steps);
+            b[v] = second;
+        }
+        TF_ROUNDS_V
+        for (int v = 0; v < TF_V; v++) {
+            double *d = dst + j + 8 * v;
+            _mm256_storeu_pd(d, uniform64_vector(_mm256_castsi256_si128(a[v]),
+                                                 _mm256_castsi256_si128(b[v]), &c));
+            _mm256_storeu_pd(d + 4, uniform64_vector(_mm256_extracti128_si256(a[v], 1),
+                                                     _mm256_extracti128_si256(b[v], 1), &c));
+        }
+    }
+    if (j < n) {
+        threefry_run_portable(x0, x1, NULL, n - j, lo + (uint32_t)j, hi, k0, k1);
+        uniform64_portable(x0, x1, n - j, low, width, below_high, dst + j);
+    }
 }
 
 /* tail64 with AVX2 intrinsics: log_neg_f64, sqrt and the near-tail rational
@@ -1256,6 +1323,13 @@ WI_ATTR_AVX512 static void threefry_avx512(uint32_t *x0, uint32_t *x1, int n, ui
 WI_ATTR_AVX512 static void threefry_run_avx512(uint32_t *x0, uint32_t *x1, uint32_t *w, int n,
                                                uint32_t lo, uint32_t hi, uint32_t k0, uint32_t k1) {
     threefry_run_portable(x0, x1, w, n, lo, hi, k0, k1);
+}
+WI_ATTR_AVX512 static void uniform64_run_avx512(int n, uint32_t lo, uint32_t hi, uint32_t k0,
+                                                uint32_t k1, double low, double width,
+                                                double below_high, double *dst, uint32_t *x0,
+                                                uint32_t *x1) {
+    threefry_run_portable(x0, x1, NULL, n, lo, hi, k0, k1);
+    uniform64_portable(x0, x1, n, low, width, below_high, dst);
 }
 DEFINE_ISA(avx2, WI_ATTR_AVX2)
 DEFINE_ISA(avx512, WI_ATTR_AVX512)
