@@ -14,7 +14,8 @@
  *     value, equal to numpy's / ml_dtypes' astype (F16C where available).
  *
  * Work is organised in blocks of BL lanes: one loop runs Threefry for the
- * block, the next ones apply the transform.  The loops are branch-free (lane
+ * block, the next ones apply the transform (float64 uniform on AVX2: one loop
+ * for both).  The loops are branch-free (lane
  * selects are bit masks) so that the compiler vectorises them.  For the normal
  * quantile the central branch runs on every lane; the lanes in the tails
  * (about 15 %) are packed into a short array, run the tail branch there, and
@@ -515,7 +516,8 @@ WI_INLINE int compact64_portable(const double *WI_RESTRICT q, int n, int32_t *WI
     return k;
 }
 
-/* q of each lane to qd, the central branch of the quantile to dst (all lanes). */
+/* q of each lane to qd, the central branch of the quantile, finished (clamp,
+   scale, shift), to dst (all lanes): (x0, x1, n, truncated, mean, std, qd, dst) */
 typedef void (*central64_fn)(const uint32_t *, const uint32_t *, int, int, double, double, double *,
                              double *);
 /* float64 uniform values of n lanes: (x0, x1, n, low, width, below_high, dst) */
@@ -996,11 +998,6 @@ WI_ATTR_AVX2 static void central64_avx2(const uint32_t *x0, const uint32_t *x1, 
     if (j < n) central64_portable(x0 + j, x1 + j, n - j, truncated, mean, std, qd + j, dst + j);
 }
 
-/* uniform_words_f64 with AVX2 intrinsics. The 53-bit integer m = x0 * 2^21 +
-   (x1 >> 11) is formed exactly in float64 from a signed conversion and the
-   2^52 exponent trick: (x0 - 2^31) * 2^21 + (2^52 + (x1 >> 11)), every step
-   exact (integers below 2^53), so m * 2^-53 is the reference's hi + lo, bit for
-   bit; then the same scale, shift and clamp, in the same order. */
 /* The constants of uniform64_vector. */
 typedef struct {
     __m128i bias;
@@ -1020,7 +1017,12 @@ WI_ATTR_AVX2 WI_INLINE uniform64_consts uniform64_setup(double low, double width
     return c;
 }
 
-/* Four float64 uniform values from the words x0 (hi32) and x1 (lo32) of four blocks. */
+/* uniform_words_f64 with AVX2 intrinsics: four values from the words x0 (hi32)
+   and x1 (lo32) of four blocks. The 53-bit integer m = x0 * 2^21 + (x1 >> 11)
+   is formed exactly in float64 from a signed conversion and the 2^52 exponent
+   trick: (x0 - 2^31) * 2^21 + (2^52 + (x1 >> 11)), every step exact (integers
+   below 2^53), so m * 2^-53 is the reference's hi + lo, bit for bit; then the
+   same scale, shift and clamp, in the same order. */
 WI_ATTR_AVX2 WI_INLINE __m256d uniform64_vector(__m128i hi32, __m128i lo32, const uniform64_consts *c) {
     const __m256d a = _mm256_cvtepi32_pd(_mm_xor_si128(hi32, c->bias)); /* x0 - 2^31 */
     const __m256i low21 = _mm256_cvtepu32_epi64(_mm_srli_epi32(lo32, 11));
