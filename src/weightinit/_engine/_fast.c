@@ -879,23 +879,30 @@ WI_ATTR_AVX2 static void threefry_avx2(uint32_t *x0, uint32_t *x1, int n, uint32
     if (j < n) threefry_lanes(x0 + j, x1 + j, n - j, k0, k1);
 }
 
+/* For the blocks (lo + k, hi): the constants, then a[], b[] of the 8 * TF_V
+   blocks from j after the 20 rounds, made from counters in registers. */
+#define TF_RUN_SETUP_V                                                                         \
+    TF_CONSTANTS_V;                                                                            \
+    const __m256i steps = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);                           \
+    const __m256i first = _mm256_add_epi32(_mm256_set1_epi32((int)lo), K0);                    \
+    const __m256i second = _mm256_add_epi32(_mm256_set1_epi32((int)hi), K1)
+#define TF_RUN_BLOCKS_V                                                                        \
+    __m256i a[TF_V], b[TF_V];                                                                  \
+    for (int v = 0; v < TF_V; v++) {                                                           \
+        a[v] = _mm256_add_epi32(_mm256_add_epi32(first, _mm256_set1_epi32(j + 8 * v)), steps); \
+        b[v] = second;                                                                         \
+    }                                                                                          \
+    TF_ROUNDS_V
+
 /* threefry_run_portable with the counters made in registers and, for w, the
    words interleaved by unpacks (which pair lanes within each 128-bit half)
    and a swap of the middle halves. */
 WI_ATTR_AVX2 static void threefry_run_avx2(uint32_t *x0, uint32_t *x1, uint32_t *w, int n,
                                            uint32_t lo, uint32_t hi, uint32_t k0, uint32_t k1) {
-    TF_CONSTANTS_V;
-    const __m256i steps = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    const __m256i first = _mm256_add_epi32(_mm256_set1_epi32((int)lo), K0);
-    const __m256i second = _mm256_add_epi32(_mm256_set1_epi32((int)hi), K1);
+    TF_RUN_SETUP_V;
     int j = 0;
     for (; j + 8 * TF_V <= n; j += 8 * TF_V) {
-        __m256i a[TF_V], b[TF_V];
-        for (int v = 0; v < TF_V; v++) {
-            a[v] = _mm256_add_epi32(_mm256_add_epi32(first, _mm256_set1_epi32(j + 8 * v)), steps);
-            b[v] = second;
-        }
-        TF_ROUNDS_V
+        TF_RUN_BLOCKS_V
         if (w) {
             for (int v = 0; v < TF_V; v++) {
                 const __m256i l = _mm256_unpacklo_epi32(a[v], b[v]); /* blocks 0 1 | 4 5 */
@@ -1048,19 +1055,11 @@ WI_ATTR_AVX2 static void uniform64_run_avx2(int n, uint32_t lo, uint32_t hi, uin
                                             uint32_t k1, double low, double width,
                                             double below_high, double *dst, uint32_t *x0,
                                             uint32_t *x1) {
-    TF_CONSTANTS_V;
+    TF_RUN_SETUP_V;
     const uniform64_consts c = uniform64_setup(low, width, below_high);
-    const __m256i steps = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    const __m256i first = _mm256_add_epi32(_mm256_set1_epi32((int)lo), K0);
-    const __m256i second = _mm256_add_epi32(_mm256_set1_epi32((int)hi), K1);
     int j = 0;
     for (; j + 8 * TF_V <= n; j += 8 * TF_V) {
-        __m256i a[TF_V], b[TF_V];
-        for (int v = 0; v < TF_V; v++) {
-            a[v] = _mm256_add_epi32(_mm256_add_epi32(first, _mm256_set1_epi32(j + 8 * v)), steps);
-            b[v] = second;
-        }
-        TF_ROUNDS_V
+        TF_RUN_BLOCKS_V
         for (int v = 0; v < TF_V; v++) {
             double *d = dst + j + 8 * v;
             _mm256_storeu_pd(d, uniform64_vector(_mm256_castsi256_si128(a[v]),
