@@ -552,7 +552,6 @@ def test_values_do_not_depend_on_the_thread_count(dtype: np.dtype) -> None:
 _DIGEST_SCRIPT = """
 import hashlib, numpy as np
 from weightinit._dtypes import bfloat16
-import weightinit as wi
 from weightinit._engine import _kernel, _sample
 assert _kernel.available()
 h = hashlib.sha256()

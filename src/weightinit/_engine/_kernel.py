@@ -42,9 +42,8 @@ getenv: Any
 
 On POSIX with the kernel built, C ``getenv`` (os.environ sets and unsets through
 ``putenv`` / ``unsetenv``, so both see the same): os.environ's own lookup raises
-and catches a KeyError for every unset name, which with cold caches was a third
-of a small call's fixed cost (three such reads: 40 us of 180 each, by
-measurement).
+and catches a KeyError for every unset name, about 40 us per read with cold
+caches, when a whole small call took 180 us.
 """
 if _fast is not None and os.name == "posix":
     getenv = _fast.getenv
