@@ -9,6 +9,7 @@ memory an initializer needs (Orthogonal's float64 working matrix, for instance).
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from ._engine._kernel import getenv
 from ._errors import InvalidArgumentError, InvalidTypeError, ResourceLimitError, short_repr
@@ -63,12 +64,13 @@ def get_max_bytes() -> int:
     return _parse_limit(value, ENV_VAR)
 
 
-def check_bytes(nbytes: int, what: str) -> None:
-    """Raise ``ResourceLimitError`` if ``nbytes`` exceeds the cap."""
+def check_bytes(nbytes: int, what: Callable[[], str]) -> None:
+    """Raise ``ResourceLimitError`` if ``nbytes`` exceeds the cap; ``what()`` names the allocation
+    in the message (called only then: building it costs more than the check)."""
     limit = get_max_bytes()
     if nbytes > limit:
         raise ResourceLimitError(
-            f"{what} would need {_human(nbytes)} ({nbytes} bytes), more than the limit of "
+            f"{what()} would need {_human(nbytes)} ({nbytes} bytes), more than the limit of "
             f"{_human(limit)}. Raise it with weightinit.set_max_bytes(n) or {ENV_VAR}."
         )
 

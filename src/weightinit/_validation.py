@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ._errors import InvalidArgumentError, InvalidTypeError, ResourceLimitError, short_repr
-from ._limits import check_bytes, get_max_bytes
+from ._limits import check_bytes
 
 __all__ = [
     "Index",
@@ -218,5 +218,4 @@ def region_shape(region: Region) -> Shape:
 def check_output_size(out_shape: Shape, dtype: np.dtype[Any], owner: str, extra_bytes: int = 0) -> None:
     """Raise before allocating if the output plus working memory exceeds the cap."""
     nbytes = math.prod(out_shape) * dtype.itemsize + extra_bytes
-    if nbytes > get_max_bytes():  # the message only when it is needed
-        check_bytes(nbytes, f"{owner}{out_shape} as {dtype.name}")
+    check_bytes(nbytes, lambda: f"{owner}{out_shape} as {dtype.name}")
