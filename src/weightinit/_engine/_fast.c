@@ -529,6 +529,16 @@ WI_INLINE void uniform64_portable(const uint32_t *WI_RESTRICT x0, const uint32_t
                                   double *WI_RESTRICT dst) {
     for (int j = 0; j < n; j++) dst[j] = uniform_words_f64(x0[j], x1[j], low, width, below_high);
 }
+
+/* What a uniform64_run_fn does (see below), in two passes: the words of the blocks to x0, x1,
+   then the values. */
+WI_INLINE void uniform64_run_portable(int n, uint32_t lo, uint32_t hi, uint32_t k0, uint32_t k1,
+                                      double low, double width, double below_high,
+                                      double *WI_RESTRICT dst, uint32_t *WI_RESTRICT x0,
+                                      uint32_t *WI_RESTRICT x1) {
+    threefry_run_portable(x0, x1, NULL, n, lo, hi, k0, k1);
+    uniform64_portable(x0, x1, n, low, width, below_high, dst);
+}
 /* The near-tail branch (first pass) of the k packed tail lanes; sets *far if one is beyond. */
 typedef void (*tail64_fn)(const double *, int, double *, uint32_t *);
 
@@ -800,8 +810,7 @@ static void threefry_run_default(uint32_t *x0, uint32_t *x1, uint32_t *w, int n,
 static void uniform64_run_default(int n, uint32_t lo, uint32_t hi, uint32_t k0, uint32_t k1,
                                   double low, double width, double below_high, double *dst,
                                   uint32_t *x0, uint32_t *x1) {
-    threefry_run_portable(x0, x1, NULL, n, lo, hi, k0, k1);
-    uniform64_portable(x0, x1, n, low, width, below_high, dst);
+    uniform64_run_portable(n, lo, hi, k0, k1, low, width, below_high, dst, x0, x1);
 }
 static void cvt16_default(const float *src, uint16_t *dst, int n) { cvt16_portable(src, dst, n); }
 static void cvtbf_default(const float *src, uint16_t *dst, int n) { cvtbf_portable(src, dst, n); }
@@ -1068,10 +1077,9 @@ WI_ATTR_AVX2 static void uniform64_run_avx2(int n, uint32_t lo, uint32_t hi, uin
                                                      _mm256_extracti128_si256(b[v], 1), &c));
         }
     }
-    if (j < n) {
-        threefry_run_portable(x0, x1, NULL, n - j, lo + (uint32_t)j, hi, k0, k1);
-        uniform64_portable(x0, x1, n - j, low, width, below_high, dst + j);
-    }
+    if (j < n)
+        uniform64_run_portable(n - j, lo + (uint32_t)j, hi, k0, k1, low, width, below_high, dst + j,
+                               x0, x1);
 }
 
 /* tail64 with AVX2 intrinsics: log_neg_f64, sqrt and the near-tail rational
@@ -1329,8 +1337,7 @@ WI_ATTR_AVX512 static void uniform64_run_avx512(int n, uint32_t lo, uint32_t hi,
                                                 uint32_t k1, double low, double width,
                                                 double below_high, double *dst, uint32_t *x0,
                                                 uint32_t *x1) {
-    threefry_run_portable(x0, x1, NULL, n, lo, hi, k0, k1);
-    uniform64_portable(x0, x1, n, low, width, below_high, dst);
+    uniform64_run_portable(n, lo, hi, k0, k1, low, width, below_high, dst, x0, x1);
 }
 DEFINE_ISA(avx2, WI_ATTR_AVX2)
 DEFINE_ISA(avx512, WI_ATTR_AVX512)
