@@ -224,10 +224,13 @@ def _small(rows: list[Row]) -> list[str]:
 
 def render(report: dict[str, Any]) -> str:
     m = report["machine"]
+    settings = report["settings"]
+    rounds = settings.get("rounds", 1)  # JSON of older runs has no rounds: one
+    spread = f" in {rounds} rounds" if rounds > 1 else ""
     lines = [
-        f"machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}; "
-        f"median of {report['settings']['repeats']} after warm-up calls (compare ratios within one run)",
-        f"BLAS environment: {report['settings']['blas_env']}",
+        f"machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}; median of "
+        f"{settings['repeats']}{spread} after warm-up calls (compare ratios within one run)",
+        f"BLAS environment: {settings['blas_env']}",
     ]
     for peer, runs in report["peers"].items():
         info = next(iter(runs.values()))

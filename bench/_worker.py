@@ -1,7 +1,8 @@
-"""One peer's process: ``python bench/_worker.py PEER THREADS REPEATS`` with the cases as JSON on stdin.
+"""One peer's process: ``python bench/_worker.py PEER THREADS REPEATS MEMORY``, the cases as JSON on stdin.
 
 Runs every case the peer can run and prints one line ``RESULT <json>`` on
-stdout: the peer's info and, per case, the times, the peak memory and any error.
+stdout: the peer's info and, per case, the times, the peak memory (when
+``MEMORY`` is 1) and any error.
 The peer's import and each case's warm-up are not timed.
 """
 
@@ -40,7 +41,9 @@ def pair_of(name: str, case: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def run_case(name: str, peer: Any, case: dict[str, Any], threads: int, repeats: int) -> dict[str, Any] | None:
+def run_case(
+    name: str, peer: Any, case: dict[str, Any], threads: int, repeats: int, memory: bool
+) -> dict[str, Any] | None:
     if case.get("threads") and threads and threads not in case["threads"]:
         return None
     if case.get("peers") and name not in case["peers"]:
@@ -56,7 +59,8 @@ def run_case(name: str, peer: Any, case: dict[str, Any], threads: int, repeats: 
             record.update(paired_timing(fn, other, peer.sync, repeats))
         else:
             record.update(timing(fn, peer.sync, repeats))
-        record.update(peak_memory(fn, peer.sync, peer.TRACED))
+        if memory:
+            record.update(peak_memory(fn, peer.sync, peer.TRACED))
     except Exception as exc:  # reported in the table, the other cases go on
         return {**case, "error": f"{type(exc).__name__}: {exc}"[:300]}
     record["numel"] = numel(case)
@@ -65,7 +69,7 @@ def run_case(name: str, peer: Any, case: dict[str, Any], threads: int, repeats: 
 
 
 def main() -> None:
-    name, threads, repeats = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    name, threads, repeats, memory = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"
     cases = json.load(sys.stdin)
     peer = importlib.import_module(MODULES[name])
     start = time.perf_counter()
@@ -73,7 +77,8 @@ def main() -> None:
     info = {"import_and_setup_seconds": round(time.perf_counter() - start, 3), **peer.info()}
     if name in ("weightinit", "numpy"):
         info["numpy_blas"] = blas_info()
-    results = [r for r in (run_case(name, peer, case, threads, repeats) for case in cases) if r is not None]
+    runs = (run_case(name, peer, case, threads, repeats, memory) for case in cases)
+    results = [r for r in runs if r is not None]
     print(MARKER + json.dumps({"peer": name, "threads": threads or None, "info": info, "results": results}))
 
 

@@ -1,6 +1,7 @@
 """Benchmark weightinit against its peers, each peer in its own process.
 
-    python bench/run.py [--quick] [--json PATH] [--peers weightinit,numpy,torch,...] [--keep-blas-env]
+    python bench/run.py [--quick] [--json PATH] [--peers weightinit,numpy,torch,...] [--rounds N]
+                        [--keep-blas-env]
     python bench/run.py --only orthogonal,fill --peers weightinit,torch,numpy   # a subset
     python bench/run.py --render PATH     # the tables of an earlier run
 
@@ -17,7 +18,10 @@ targets, the import times, and writes it all as JSON (default
 
 ``--quick``: (4096, 4096) only, the presets and VarianceScaling variants in
 float32 only, and the median of 3 (under 3 minutes on 2 cores); the full run
-adds (8192, 8192) and every dtype, and takes the median of 7. weightinit's
+adds (8192, 8192) and every dtype, and takes the median of 7 timed calls
+spread over 3 rounds (3 + 2 + 2): each round runs every peer in a fresh
+process, every other round in reverse order, so that a busy spell of this
+shared host does not fall on one peer only (``_rounds.py``). weightinit's
 ratios to itself are timed in pairs: an ``index=`` case alternates with calls
 for the whole tensor, a float16 / bfloat16 / float64 case of a basic
 distribution with the same case in float32, and the ratio is taken against
@@ -47,16 +51,19 @@ sys.path.insert(0, str(HERE))
 
 from _cases import all_cases  # noqa: E402
 from _report import render  # noqa: E402
+from _rounds import merge, schedule, split_repeats  # noqa: E402
 from _system import BLAS_ENV, cpu_name  # noqa: E402
 from peers import MODULES, PEERS  # noqa: E402
 
 PEER_TIMEOUT = 3600
 
 
-def run_peer(name: str, threads: int, repeats: int, cases: list[dict[str, Any]], env: dict[str, str]) -> Any:
+def run_peer(
+    name: str, threads: int, repeats: int, memory: bool, cases: list[dict[str, Any]], env: dict[str, str]
+) -> Any:
     """Run one peer at one thread count in a fresh process; its parsed report, or an error string."""
     peer = importlib.import_module(MODULES[name])
-    cmd = [sys.executable, str(HERE / "_worker.py"), name, str(threads), str(repeats)]
+    cmd = [sys.executable, str(HERE / "_worker.py"), name, str(threads), str(repeats), str(int(memory))]
     proc = subprocess.run(
         cmd,
         input=json.dumps(cases),
@@ -124,6 +131,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only", metavar="IDS", help="comma-separated case ids to run (e.g. orthogonal,fill)"
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        help="rounds the timed calls are spread over, every peer in each (default: 3; --quick: 1)",
+    )
     parser.add_argument("--render", metavar="JSON", help="print the tables of an earlier run's JSON and exit")
     args = parser.parse_args(argv)
     if args.render:
@@ -131,6 +143,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     started = time.perf_counter()
     repeats = 3 if args.quick else 7
+    rounds = args.rounds if args.rounds is not None else 1 if args.quick else 3
+    if rounds < 1:
+        parser.error(f"--rounds must be at least 1, got {rounds}")
     cases = all_cases(args.quick)
     if args.only:
         cases = [c for c in cases if c["id"] in args.only.split(",")]
@@ -138,8 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     removed = {k: env.pop(k) for k in BLAS_ENV if k in env and not args.keep_blas_env}
     blas_env = {k: os.environ[k] for k in BLAS_ENV if k in os.environ}
     notes: list[str] = []
-    results: list[dict[str, Any]] = []
-    peers: dict[str, dict[str, Any]] = {}
+    runs: list[tuple[str, int]] = []
     for name in args.peers.split(","):
         if name not in MODULES:
             parser.error(f"unknown peer {name!r}; choose from {', '.join(PEERS)}")
@@ -147,15 +161,25 @@ def main(argv: list[str] | None = None) -> int:
         if importlib.util.find_spec(peer.REQUIRES) is None:
             notes.append(f"{name}: {peer.REQUIRES} is not installed, skipped")
             continue
-        for threads in peer.THREADS or (0,):
-            print(
-                f"[{time.perf_counter() - started:5.0f} s] {name}, threads: {threads or 'default'}",
-                file=sys.stderr,
-            )
-            got = run_peer(name, threads, repeats, cases, env)
-            if isinstance(got, str):
-                notes.append(f"{name} ({threads or 'default'} threads) failed: {got}")
-                continue
+        runs += [(name, threads) for threads in peer.THREADS or (0,)]
+    shares = split_repeats(repeats, rounds)
+    done: dict[tuple[str, int], list[dict[str, Any]]] = {run: [] for run in runs}
+    for r, (name, threads) in schedule(runs, len(shares)):
+        print(
+            f"[{time.perf_counter() - started:5.0f} s] round {r + 1}/{len(shares)}: {name}, "
+            f"threads: {threads or 'default'}",
+            file=sys.stderr,
+        )
+        got = run_peer(name, threads, shares[r], not done[name, threads], cases, env)
+        if isinstance(got, str):
+            notes.append(f"{name} ({threads or 'default'} threads, round {r + 1}) failed: {got}")
+        else:
+            done[name, threads].append(got)
+    results: list[dict[str, Any]] = []
+    peers: dict[str, dict[str, Any]] = {}
+    for (name, threads), reports in done.items():
+        if reports:
+            got = merge(reports)
             peers.setdefault(name, {})[str(threads or "default")] = got["info"]
             results += [{**r, "peer": name, "threads": got["threads"]} for r in got["results"]]
     print(f"[{time.perf_counter() - started:5.0f} s] import times", file=sys.stderr)
@@ -169,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         "settings": {
             "quick": args.quick,
             "repeats": repeats,
+            "rounds": len(shares),
             "blas_env": (
                 f"removed for the peers: {removed}"
                 if removed
