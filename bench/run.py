@@ -17,9 +17,9 @@ targets, the import times, and writes it all as JSON (default
 ``bench/results/latest.json``).
 
 ``--quick``: (4096, 4096) only, the presets and VarianceScaling variants in
-float32 only, and the median of 3 (under 3 minutes on 2 cores); the full run
-adds (8192, 8192) and every dtype, and takes the median of 7 timed calls
-spread over 3 rounds (3 + 2 + 2): each round runs every peer in a fresh
+float32 only, and the median of 3 timed calls in 2 rounds (2 + 1; under 3
+minutes on 2 cores); the full run adds (8192, 8192) and every dtype, and takes
+the median of 7 in 3 rounds (3 + 2 + 2). Each round runs every peer in a fresh
 process, every other round in reverse order, so that a busy spell of this
 shared host does not fall on one peer only (``_rounds.py``). weightinit's
 ratios to itself are timed in pairs: an ``index=`` case alternates with calls
@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--rounds",
         type=int,
-        help="rounds the timed calls are spread over, every peer in each (default: 3; --quick: 1)",
+        help="rounds the timed calls are spread over, every peer in each (default: 3; --quick: 2)",
     )
     parser.add_argument("--render", metavar="JSON", help="print the tables of an earlier run's JSON and exit")
     args = parser.parse_args(argv)
@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     started = time.perf_counter()
     repeats = 3 if args.quick else 7
-    rounds = args.rounds if args.rounds is not None else 1 if args.quick else 3
+    rounds = args.rounds if args.rounds is not None else 2 if args.quick else 3
     if rounds < 1:
         parser.error(f"--rounds must be at least 1, got {rounds}")
     cases = all_cases(args.quick)
