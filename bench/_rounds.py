@@ -5,8 +5,8 @@ other, a busy minute lands on one peer's figures only and skews every ratio to
 it. The run is therefore made of rounds: each round runs every peer (at each of
 its thread counts) in a fresh process for a share of the timed calls, every
 other round in reverse order, and each case's times from all rounds are pooled
-before the median is taken. Peak memory and the peer's info come from the first
-round, which alone measures memory.
+before the median is taken. Peak memory and the peer's info come from the
+peer's first round that ran, the only one that measures memory.
 """
 
 from __future__ import annotations

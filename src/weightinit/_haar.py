@@ -151,22 +151,27 @@ def _accumulate(u: NDArray[np.float64], tau: NDArray[np.float64], block: int) ->
     """
     m, n = u.shape
     scratch = np.empty(_scratch_size(n, m), dtype=F64)
+    x_buf, w_buf = np.empty(block * n, dtype=F64), np.empty(block * n, dtype=F64)
     for j in reversed(range(0, n, block)):
         e = min(j + block, n)
         width = e - j
         v = u[j:, j:e]  # (m - j) x width, unit lower trapezoidal
         minus_t = -_t_factor(v, tau[j:e])
         v_top, v_rest = v[:width], v[width:]
-        step = max(1, SCRATCH // max(m - e, 1))
-        for c in range(e, n, step):
-            c_end = min(c + step, n)
-            rest = u[e:, c:c_end]
-            w = np.empty((width, c_end - c))
-            upper_times(minus_t, v_rest.T @ rest, out=w)
-            lower_times(v_top, w, out=u[j:e, c:c_end])  # these rows were zero before this block
-            product = _buffer(scratch, m - e, c_end - c, u)
-            np.matmul(v_rest, w, out=product)
-            rest += product
+        if e < n:
+            # W = -T V^T U for all the trailing columns at once (width x (n - e): the products
+            # are few and large), then U += V W in column chunks that fit the scratch
+            x = x_buf[: width * (n - e)].reshape(width, n - e)
+            w = w_buf[: width * (n - e)].reshape(width, n - e)
+            np.matmul(v_rest.T, u[e:, e:], out=x)
+            upper_times(minus_t, x, out=w)
+            lower_times(v_top, w, out=u[j:e, e:])  # these rows were zero before this block
+            step = max(1, SCRATCH // max(m - e, 1))
+            for c in range(e, n, step):
+                c_end = min(c + step, n)
+                product = _buffer(scratch, m - e, c_end - c, u)
+                np.matmul(v_rest, w[:, c - e : c_end - e], out=product)
+                u[e:, c:c_end] += product
         # the block's own columns, E - V (T V_1^T), in row chunks (v is overwritten as it goes);
         # T V_1^T is upper triangular (exact zeros below: each term there has a zero factor)
         tv = minus_t @ v_top.T
