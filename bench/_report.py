@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from typing import Any
 
 from _cases import BASIC, PRESETS, SMALL, SMALL_SHAPES, VARIANCE_SCALING, key, label
@@ -137,6 +138,17 @@ def summary_table(report: dict[str, Any]) -> list[str]:
     return lines
 
 
+PAIRED = "2 threads, timed alternately, median of the pairs' ratios"
+
+
+def _ratio(r: Row, seconds: float) -> float:
+    """``r``'s time over the other call's: the median of the ratios of the pairs timed alternately
+    (each pair saw the same host), or without pairs, ``r``'s median time over ``seconds``."""
+    if "paired_times" in r:
+        return statistics.median(t / p for t, p in zip(r["times"], r["paired_times"], strict=True))
+    return float(r["seconds"]) / seconds
+
+
 def targets(report: dict[str, Any]) -> list[str]:
     """The issue's other targets, as measured ratios."""
     rows = _ok(report["results"])
@@ -151,19 +163,17 @@ def targets(report: dict[str, Any]) -> list[str]:
             for dtype in ("float16", "bfloat16", "float64"):
                 other = _get(rows, "weightinit", dtype=dtype, ident=ident, shape=s, threads=2)
                 if other is not None:  # against the float32 calls timed alternately with it, if any
-                    paired_all &= "paired_seconds" in other
-                    float32 = other.get("paired_seconds", base["seconds"])
-                    ratios.append(f"{dtype} {other['seconds'] / float32:.2f}")
-            how = "2 threads, timed alternately" if paired_all else "2 threads"
+                    paired_all &= "paired_times" in other
+                    ratios.append(f"{dtype} {_ratio(other, base['seconds']):.2f}")
+            how = PAIRED if paired_all else "2 threads"
             out.append(f"{ident} {shape[0]}x{shape[1]}, time / float32 time ({how}): " + ", ".join(ratios))
         for r in rows:
             if r["peer"] == "weightinit" and r["rows"] and tuple(r["shape"]) == shape and r["threads"] == 2:
                 whole = _get(rows, "weightinit", r["id"], s, r["dtype"], 2)
                 # the whole tensor timed alternately with the slice, else its own case
-                seconds = r.get("paired_seconds", whole["seconds"] if whole else None)
-                if seconds is not None:
-                    share = r["seconds"] / (seconds * r["rows"] / shape[0])
-                    how = "2 threads, timed alternately" if "paired_seconds" in r else "2 threads"
+                if "paired_times" in r or whole is not None:
+                    share = _ratio(r, whole["seconds"] if whole else 0.0) * shape[0] / r["rows"]
+                    how = PAIRED if "paired_times" in r else "2 threads"
                     out.append(f"{label(r)}: {share:.2f} x its share of the whole ({how})")
         trunc = _get(rows, "weightinit", "truncated_normal", s, "float32", 2)
         torch_trunc = _get(rows, "torch", "truncated_normal", s, "float32", 2)

@@ -24,8 +24,9 @@ process, every other round in reverse order, so that a busy spell of this
 shared host does not fall on one peer only (``_rounds.py``). weightinit's
 ratios to itself are timed in pairs: an ``index=`` case alternates with calls
 for the whole tensor, a float16 / bfloat16 / float64 case of a basic
-distribution with the same case in float32, and the ratio is taken against
-those calls, so it does not depend on when on this noisy host each was measured.
+distribution with the same case in float32, and the ratio is the median of
+the pairs' ratios, so it does not depend on when on this noisy host each pair
+was measured.
 
 OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE, when set, are removed from the peers'
 environment (they make a current numpy fall back to slower BLAS kernels);

@@ -58,7 +58,8 @@ def _scratch_size(n: int, m: int) -> int:
 
 def work_bytes(rows: int, cols: int) -> int:
     """An upper bound of the memory ``haar`` allocates besides its result: the float64 matrix, the
-    scratch, the T factors, and numpy's buffers for the final cast (one per operand)."""
+    scratch, a block's ``V^T U`` and ``W`` (``width x n`` each), the T factors, and numpy's buffers
+    for the final cast (one per operand)."""
     n, m = min(rows, cols), max(rows, cols)
     width = min(BLOCK, n)
     cast = 3 * np.getbufsize()
