@@ -58,8 +58,8 @@ def _scratch_size(n: int, m: int) -> int:
 
 def work_bytes(rows: int, cols: int) -> int:
     """An upper bound of the memory ``haar`` allocates besides its result: the float64 matrix, the
-    scratch, a block's ``V^T U`` and ``W`` (``width x n`` each), the T factors, and numpy's buffers
-    for the final cast (one per operand)."""
+    scratch, a block's ``V^T U`` and ``W`` (at most ``width x n`` each), the T factors, and numpy's
+    buffers for the final cast (one per operand)."""
     n, m = min(rows, cols), max(rows, cols)
     width = min(BLOCK, n)
     cast = 3 * np.getbufsize()
@@ -152,7 +152,8 @@ def _accumulate(u: NDArray[np.float64], tau: NDArray[np.float64], block: int) ->
     """
     m, n = u.shape
     scratch = np.empty(_scratch_size(n, m), dtype=F64)
-    x_buf, w_buf = np.empty(block * n, dtype=F64), np.empty(block * n, dtype=F64)
+    trailing = block * max(n - block, 0)  # the most of W any block has (its columns from e on)
+    x_buf, w_buf = np.empty(trailing, dtype=F64), np.empty(trailing, dtype=F64)
     for j in reversed(range(0, n, block)):
         e = min(j + block, n)
         width = e - j
