@@ -480,19 +480,20 @@ typedef struct {
 
 /* Normal values of a block of lanes, compacted: the central branch (about 85 %
    of the lanes) runs on every lane; the lanes with |q| > 0.425 are then packed
-   into a short array, the tail branch (log, sqrt, a second division) runs on it
-   alone, and the results go back to their lanes. Each lane gets exactly the
-   operations of the reference branch it belongs to. */
+   into a short array (float64: their indices only, the tail loads their q),
+   the tail branch (log, sqrt, a second division) runs on it alone, and the
+   results go back to their lanes. Each lane gets exactly the operations of the
+   reference branch it belongs to. */
 typedef struct {
     float q[BL], tq[BL + 16], tz[BL];
-    double qd[BL], tqd[BL + 16], tzd[BL];
+    double qd[BL], tzd[BL];
     int32_t ti[BL + 16]; /* the vector compactions store whole vectors: slack */
 } normal_scratch_t;
 
-/* Pack the tail lanes (!(|q| <= 0.425)): their indices to ti, their q to tq;
-   returns how many. Portable versions; the vector ones are defined per ISA. */
+/* Pack the tail lanes (!(|q| <= 0.425)): their indices to ti (float32: their q
+   to tq); returns how many. Portable versions; the vector ones are defined per ISA. */
 typedef int (*compact32_fn)(const float *, int, int32_t *, float *);
-typedef int (*compact64_fn)(const double *, int, int32_t *, double *);
+typedef int (*compact64_fn)(const double *, int, int32_t *);
 
 WI_INLINE int compact32_portable(const float *WI_RESTRICT q, int n, int32_t *WI_RESTRICT ti,
                                  float *WI_RESTRICT tq) {
@@ -505,21 +506,23 @@ WI_INLINE int compact32_portable(const float *WI_RESTRICT q, int n, int32_t *WI_
     return k;
 }
 
-WI_INLINE int compact64_portable(const double *WI_RESTRICT q, int n, int32_t *WI_RESTRICT ti,
-                                 double *WI_RESTRICT tq) {
+WI_INLINE int compact64_portable(const double *WI_RESTRICT q, int n, int32_t *WI_RESTRICT ti) {
     int k = 0;
     for (int j = 0; j < n; j++) {
         ti[k] = j;
-        tq[k] = q[j];
         k += !(fabs(q[j]) <= 0.425);
     }
     return k;
 }
 
-/* q of each lane to qd, the central branch of the quantile, finished (clamp,
-   scale, shift), to dst (all lanes): (x0, x1, n, truncated, mean, std, qd, dst) */
-typedef void (*central64_fn)(const uint32_t *, const uint32_t *, int, int, double, double, double *,
-                             double *);
+/* The central branch of the quantile of every lane's q, finished (clamp, scale,
+   shift), to dst: (qd, n, truncated, mean, std, dst) */
+typedef void (*central64_fn)(const double *, int, int, double, double, double *);
+/* q of the blocks (lo + k, hi), k < n, to qd, straight from the Threefry words:
+   (n, lo, hi, k0, k1, truncated, qd, x0, x1), x0 and x1 scratch for the
+   versions that make the words in a pass of their own. */
+typedef void (*q64_run_fn)(int, uint32_t, uint32_t, uint32_t, uint32_t, int, double *, uint32_t *,
+                           uint32_t *);
 /* float64 uniform values of n lanes: (x0, x1, n, low, width, below_high, dst) */
 typedef void (*uniform64_fn)(const uint32_t *, const uint32_t *, int, double, double, double,
                              double *);
@@ -539,22 +542,31 @@ WI_INLINE void uniform64_run_portable(int n, uint32_t lo, uint32_t hi, uint32_t 
     threefry_run_portable(x0, x1, NULL, n, lo, hi, k0, k1);
     uniform64_portable(x0, x1, n, low, width, below_high, dst);
 }
-/* The near-tail branch (first pass) of the k packed tail lanes; sets *far if one is beyond. */
-typedef void (*tail64_fn)(const double *, int, double *, uint32_t *);
+/* The near-tail branch (first pass) of the k packed tail lanes, whose q are
+   qd[ti[t]]: (qd, ti, k, tz, far); sets *far if one is beyond. */
+typedef void (*tail64_fn)(const double *, const int32_t *, int, double *, uint32_t *);
 
-WI_INLINE void tail64_portable(const double *WI_RESTRICT tq, int k, double *WI_RESTRICT tz,
-                               uint32_t *far) {
-    for (int t = 0; t < k; t++) tz[t] = tail_f64(tq[t], 0, far);
+WI_INLINE void tail64_portable(const double *WI_RESTRICT qd, const int32_t *WI_RESTRICT ti, int k,
+                               double *WI_RESTRICT tz, uint32_t *far) {
+    for (int t = 0; t < k; t++) tz[t] = tail_f64(qd[ti[t]], 0, far);
 }
 
-WI_INLINE void central64_portable(const uint32_t *WI_RESTRICT x0, const uint32_t *WI_RESTRICT x1,
-                                  int n, int truncated, double mean, double std,
-                                  double *WI_RESTRICT qd, double *WI_RESTRICT dst) {
-    for (int j = 0; j < n; j++) {
-        const double q = q_of_words_f64(x0[j], x1[j], truncated);
-        qd[j] = q;
-        dst[j] = finish_f64(central_f64(q), truncated, mean, std);
-    }
+WI_INLINE void q64_words_portable(const uint32_t *WI_RESTRICT x0, const uint32_t *WI_RESTRICT x1,
+                                  int n, int truncated, double *WI_RESTRICT qd) {
+    for (int j = 0; j < n; j++) qd[j] = q_of_words_f64(x0[j], x1[j], truncated);
+}
+
+/* What a q64_run_fn does, in two passes: the words of the blocks to x0, x1, then q. */
+WI_INLINE void q64_run_portable(int n, uint32_t lo, uint32_t hi, uint32_t k0, uint32_t k1,
+                                int truncated, double *WI_RESTRICT qd, uint32_t *WI_RESTRICT x0,
+                                uint32_t *WI_RESTRICT x1) {
+    threefry_run_portable(x0, x1, NULL, n, lo, hi, k0, k1);
+    q64_words_portable(x0, x1, n, truncated, qd);
+}
+
+WI_INLINE void central64_portable(const double *WI_RESTRICT qd, int n, int truncated, double mean,
+                                  double std, double *WI_RESTRICT dst) {
+    for (int j = 0; j < n; j++) dst[j] = finish_f64(central_f64(qd[j]), truncated, mean, std);
 }
 
 WI_INLINE void normal_block_f32(const uint32_t *WI_RESTRICT w, int n, int truncated, float mean,
@@ -574,17 +586,26 @@ WI_INLINE void normal_block_f32(const uint32_t *WI_RESTRICT w, int n, int trunca
     for (int j = 0; j < n; j++) dst[j] = finish_f32(dst[j], truncated, mean, std);
 }
 
-WI_INLINE void normal_block_f64(const uint32_t *WI_RESTRICT x0, const uint32_t *WI_RESTRICT x1,
-                                int n, int truncated, double mean, double std,
+/* float64 normal values of n lanes whose q are in ns->qd. */
+WI_INLINE void normal_block_f64(int n, int truncated, double mean, double std,
                                 double *WI_RESTRICT dst, normal_scratch_t *ns,
                                 compact64_fn compact, central64_fn central, tail64_fn tail) {
-    central(x0, x1, n, truncated, mean, std, ns->qd, dst); /* finished */
-    const int k = compact(ns->qd, n, ns->ti, ns->tqd);
+    central(ns->qd, n, truncated, mean, std, dst); /* finished */
+    const int k = compact(ns->qd, n, ns->ti);
     uint32_t far = 0;
-    tail(ns->tqd, k, ns->tzd, &far);
+    tail(ns->qd, ns->ti, k, ns->tzd, &far);
     if (far)
-        for (int t = 0; t < k; t++) ns->tzd[t] = tail_f64(ns->tqd[t], 1, &far);
+        for (int t = 0; t < k; t++) ns->tzd[t] = tail_f64(ns->qd[ns->ti[t]], 1, &far);
     for (int t = 0; t < k; t++) dst[ns->ti[t]] = finish_f64(ns->tzd[t], truncated, mean, std);
+}
+
+/* normal_block_f64 with the truncation flag a constant in each call. */
+WI_INLINE void normal64_impl(const job_t *jb, int n, double *WI_RESTRICT dst, normal_scratch_t *ns,
+                             compact64_fn c64, central64_fn cen64, tail64_fn tail64) {
+    if (jb->kind == K_TRUNCATED)
+        normal_block_f64(n, 1, jb->d0, jb->d1, dst, ns, c64, cen64, tail64);
+    else
+        normal_block_f64(n, 0, jb->d0, jb->d1, dst, ns, c64, cen64, tail64);
 }
 
 typedef void (*cvt16_fn)(const float *, uint16_t *, int);
@@ -618,12 +639,12 @@ WI_INLINE void emit_impl(const job_t *jb, const uint32_t *WI_RESTRICT w,
     double *WI_RESTRICT od = (double *)dst;
     uint16_t *WI_RESTRICT oh = (uint16_t *)dst;
     if (jb->dtype == D_F64) {
-        if (jb->kind == K_UNIFORM)
+        if (jb->kind == K_UNIFORM) {
             uni64(w, x1, n, d0, d1, dbh, od);
-        else if (truncated)
-            normal_block_f64(w, x1, n, 1, d0, d1, od, &ns, c64, cen64, tail64);
-        else
-            normal_block_f64(w, x1, n, 0, d0, d1, od, &ns, c64, cen64, tail64);
+        } else {
+            q64_words_portable(w, x1, n, truncated, ns.qd);
+            normal64_impl(jb, n, od, &ns, c64, cen64, tail64);
+        }
         return;
     }
     if (jb->kind == K_UNIFORM)
@@ -647,6 +668,9 @@ typedef void (*tf_run_fn)(uint32_t *, uint32_t *, uint32_t *, int, uint32_t, uin
    and x1 scratch for the versions that make the words in a pass of their own. */
 typedef void (*uniform64_run_fn)(int, uint32_t, uint32_t, uint32_t, uint32_t, double, double, double,
                                  double *, uint32_t *, uint32_t *);
+/* float64 normal values of the blocks (lo + k, hi), k < n: (jb, n, lo, hi, x0, x1, dst) */
+typedef void (*normal64_run_fn)(const job_t *, int, uint32_t, uint32_t, uint32_t *, uint32_t *,
+                                double *);
 
 WI_INLINE size_t itemsize_of(int dtype) {
     return dtype == D_F64 ? 8 : (dtype == D_F32 ? 4 : 2);
@@ -654,7 +678,8 @@ WI_INLINE size_t itemsize_of(int dtype) {
 
 /* Consecutive flat indices i .. i + n - 1 to out position pos. */
 WI_INLINE void gen_contig(const job_t *jb, scratch_t *s, uint64_t i, uint64_t n, uint64_t pos,
-                          tf_run_fn run, uniform64_run_fn uni_run, emit_fn em) {
+                          tf_run_fn run, uniform64_run_fn uni_run, normal64_run_fn nrm_run,
+                          emit_fn em) {
     const size_t isz = itemsize_of(jb->dtype);
     const int wide = jb->dtype == D_F64;
     while (n > 0) {
@@ -667,8 +692,8 @@ WI_INLINE void gen_contig(const job_t *jb, scratch_t *s, uint64_t i, uint64_t n,
                 uni_run(cnt, (uint32_t)i, (uint32_t)(i >> 32), jb->k0, jb->k1, jb->d0, jb->d1, jb->dbh,
                         (double *)(jb->out + pos * isz), s->x0, s->x1);
             } else {
-                run(s->x0, s->x1, NULL, cnt, (uint32_t)i, (uint32_t)(i >> 32), jb->k0, jb->k1);
-                em(jb, s->x0, s->x1, cnt, jb->out + pos * isz);
+                nrm_run(jb, cnt, (uint32_t)i, (uint32_t)(i >> 32), s->x0, s->x1,
+                        (double *)(jb->out + pos * isz));
             }
         } else {
             const uint64_t b0 = i >> 1;
@@ -713,7 +738,8 @@ WI_INLINE void gen_gather(const job_t *jb, scratch_t *s, int n, uint64_t pos, th
 
 /* Output positions [p, pend). */
 WI_INLINE void work_range_impl(const job_t *jb, uint64_t p, uint64_t pend, threefry_fn tf,
-                               tf_run_fn run, uniform64_run_fn uni_run, emit_fn em) {
+                               tf_run_fn run, uniform64_run_fn uni_run, normal64_run_fn nrm_run,
+                               emit_fn em) {
     scratch_t s;
     const uint64_t L = jb->length;
     const int nd = jb->nouter;
@@ -738,7 +764,7 @@ WI_INLINE void work_range_impl(const job_t *jb, uint64_t p, uint64_t pend, three
         while (p < pend) {
             uint64_t seg = L - off;
             if (seg > pend - p) seg = pend - p;
-            gen_contig(jb, &s, start + off, seg, p, run, uni_run, em);
+            gen_contig(jb, &s, start + off, seg, p, run, uni_run, nrm_run, em);
             p += seg;
             off += seg;
             if (off == L) {
@@ -792,12 +818,18 @@ WI_INLINE void words_range_impl(const job_t *jb, uint64_t p, uint64_t pend, emit
         emit_impl(jb, w, x1, n, dst, cvt16_##SUFFIX, cvtbf_##SUFFIX, compact32_##SUFFIX,        \
                   compact64_##SUFFIX, central64_##SUFFIX, tail64_##SUFFIX, uniform64_##SUFFIX); \
     }                                                                                          \
+    ATTR static void normal64_run_##SUFFIX(const job_t *jb, int n, uint32_t lo, uint32_t hi,      \
+                                           uint32_t *x0, uint32_t *x1, double *dst) {           \
+        normal_scratch_t ns;                                                                   \
+        q64_run_##SUFFIX(n, lo, hi, jb->k0, jb->k1, jb->kind == K_TRUNCATED, ns.qd, x0, x1);    \
+        normal64_impl(jb, n, dst, &ns, compact64_##SUFFIX, central64_##SUFFIX, tail64_##SUFFIX);  \
+    }                                                                                          \
     ATTR static void work_range_##SUFFIX(const job_t *jb, uint64_t p, uint64_t pend) {         \
         if (jb->words)                                                                         \
             words_range_impl(jb, p, pend, emit_##SUFFIX);                                      \
         else                                                                                   \
             work_range_impl(jb, p, pend, threefry_##SUFFIX, threefry_run_##SUFFIX,             \
-                            uniform64_run_##SUFFIX, emit_##SUFFIX);                            \
+                            uniform64_run_##SUFFIX, normal64_run_##SUFFIX, emit_##SUFFIX);     \
     }
 
 static void threefry_default(uint32_t *x0, uint32_t *x1, int n, uint32_t k0, uint32_t k1) {
@@ -818,18 +850,22 @@ static void uniform64_default(const uint32_t *x0, const uint32_t *x1, int n, dou
                               double width, double below_high, double *dst) {
     uniform64_portable(x0, x1, n, low, width, below_high, dst);
 }
-static void tail64_default(const double *tq, int k, double *tz, uint32_t *far) {
-    tail64_portable(tq, k, tz, far);
+static void tail64_default(const double *qd, const int32_t *ti, int k, double *tz, uint32_t *far) {
+    tail64_portable(qd, ti, k, tz, far);
 }
-static void central64_default(const uint32_t *x0, const uint32_t *x1, int n, int truncated,
-                              double mean, double std, double *qd, double *dst) {
-    central64_portable(x0, x1, n, truncated, mean, std, qd, dst);
+static void central64_default(const double *qd, int n, int truncated, double mean, double std,
+                              double *dst) {
+    central64_portable(qd, n, truncated, mean, std, dst);
+}
+static void q64_run_default(int n, uint32_t lo, uint32_t hi, uint32_t k0, uint32_t k1,
+                            int truncated, double *qd, uint32_t *x0, uint32_t *x1) {
+    q64_run_portable(n, lo, hi, k0, k1, truncated, qd, x0, x1);
 }
 static int compact32_default(const float *q, int n, int32_t *ti, float *tq) {
     return compact32_portable(q, n, ti, tq);
 }
-static int compact64_default(const double *q, int n, int32_t *ti, double *tq) {
-    return compact64_portable(q, n, ti, tq);
+static int compact64_default(const double *q, int n, int32_t *ti) {
+    return compact64_portable(q, n, ti);
 }
 DEFINE_ISA(default, )
 #if WI_MULTIVERSION
@@ -889,12 +925,17 @@ WI_ATTR_AVX2 static void threefry_avx2(uint32_t *x0, uint32_t *x1, int n, uint32
 }
 
 /* For the blocks (lo + k, hi): the constants, then a[], b[] of the 8 * TF_V
-   blocks from j after the 20 rounds, made from counters in registers. */
-#define TF_RUN_SETUP_V                                                                         \
+   blocks from j after the 20 rounds, made from counters in registers; lane l
+   of vector v holds block j + 8 v + STEPS[l]. */
+#define TF_RUN_SETUP_STEPS_V(STEPS)                                                            \
     TF_CONSTANTS_V;                                                                            \
-    const __m256i steps = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);                           \
+    const __m256i steps = (STEPS);                                                             \
     const __m256i first = _mm256_add_epi32(_mm256_set1_epi32((int)lo), K0);                    \
     const __m256i second = _mm256_add_epi32(_mm256_set1_epi32((int)hi), K1)
+#define TF_RUN_SETUP_V TF_RUN_SETUP_STEPS_V(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
+/* Lanes 0, 1, 4, 5 hold blocks 0-3 and lanes 2, 3, 6, 7 blocks 4-7: the in-lane
+   unpacks (lo, then hi) of such a vector give 64-bit lanes in block order. */
+#define TF_PAIRED_ORDER _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7)
 #define TF_RUN_BLOCKS_V                                                                        \
     __m256i a[TF_V], b[TF_V];                                                                  \
     for (int v = 0; v < TF_V; v++) {                                                           \
@@ -941,9 +982,9 @@ WI_ATTR_AVX2 static void cvt16_avx2(const float *src, uint16_t *dst, int n) {
     }
     for (; j < n; j++) dst[j] = to_f16(src[j]);
 }
-/* central64 with AVX2 intrinsics: the operations of q_of_words_f64 and
-   central_f64, in the same order (no fused multiply-add), on C64_V vectors
-   whose Horner chains advance together (see KEEP_STEP). */
+/* central64 with AVX2 intrinsics: the operations of central_f64, in the same
+   order (no fused multiply-add), on C64_V vectors whose Horner chains advance
+   together (see KEEP_STEP). */
 #define C64_V 4 /* vectors interleaved by the float64 AVX2 loops */
 
 /* GCC turns a chain of single-use values into one expression tree and emits
@@ -975,23 +1016,12 @@ WI_ATTR_AVX2 WI_INLINE void horner8_pair_avx2(const double *cn, const double *cd
 }
 
 /* central64 on nv vectors from j (nv is a constant after inlining). */
-WI_ATTR_AVX2 WI_INLINE void central64_vectors(const uint32_t *x0, const uint32_t *x1, int j, int nv,
-                                              int truncated, __m256d mean, __m256d std, double *qd,
-                                              double *dst) {
-    const __m256i magic = _mm256_set1_epi64x(0x4330000000000000ll);
-    const __m256d off = _mm256_set1_pd(0x1p52 + 0x1p51), half = _mm256_set1_pd(0.5);
-    const __m256d scale = _mm256_set1_pd(0x1p-52), mass = _mm256_set1_pd(TRUNC_MASS);
+WI_ATTR_AVX2 WI_INLINE void central64_vectors(const double *qd, int j, int nv, int truncated,
+                                              __m256d mean, __m256d std, double *dst) {
     const __m256d c0180625 = _mm256_set1_pd(0.180625);
     __m256d q[C64_V], rc[C64_V], na[C64_V], nb[C64_V];
     for (int v = 0; v < nv; v++) {
-        const __m256i a = _mm256_cvtepu32_epi64(_mm_loadu_si128((const __m128i *)(x0 + j + 4 * v)));
-        const __m256i b =
-            _mm256_cvtepu32_epi64(_mm_srli_epi32(_mm_loadu_si128((const __m128i *)(x1 + j + 4 * v)), 12));
-        const __m256i m = _mm256_or_si256(_mm256_or_si256(_mm256_slli_epi64(a, 20), b), magic);
-        q[v] = _mm256_sub_pd(_mm256_castsi256_pd(m), off);
-        q[v] = _mm256_mul_pd(_mm256_add_pd(q[v], half), scale);
-        if (truncated) q[v] = _mm256_mul_pd(q[v], mass);
-        _mm256_storeu_pd(qd + j + 4 * v, q[v]);
+        q[v] = _mm256_loadu_pd(qd + j + 4 * v);
         rc[v] = _mm256_sub_pd(c0180625, _mm256_mul_pd(q[v], q[v]));
     }
     horner8_pair_avx2(A16, B16, rc, na, nb, nv);
@@ -1004,14 +1034,41 @@ WI_ATTR_AVX2 WI_INLINE void central64_vectors(const uint32_t *x0, const uint32_t
     }
 }
 
-WI_ATTR_AVX2 static void central64_avx2(const uint32_t *x0, const uint32_t *x1, int n, int truncated,
-                                        double mean, double std, double *qd, double *dst) {
+WI_ATTR_AVX2 static void central64_avx2(const double *qd, int n, int truncated, double mean,
+                                        double std, double *dst) {
     const __m256d mv = _mm256_set1_pd(mean), sv = _mm256_set1_pd(std);
     int j = 0;
-    for (; j + 4 * C64_V <= n; j += 4 * C64_V)
-        central64_vectors(x0, x1, j, C64_V, truncated, mv, sv, qd, dst);
-    for (; j + 4 <= n; j += 4) central64_vectors(x0, x1, j, 1, truncated, mv, sv, qd, dst);
-    if (j < n) central64_portable(x0 + j, x1 + j, n - j, truncated, mean, std, qd + j, dst + j);
+    for (; j + 4 * C64_V <= n; j += 4 * C64_V) central64_vectors(qd, j, C64_V, truncated, mv, sv, dst);
+    for (; j + 4 <= n; j += 4) central64_vectors(qd, j, 1, truncated, mv, sv, dst);
+    if (j < n) central64_portable(qd + j, n - j, truncated, mean, std, dst + j);
+}
+
+/* q_of_words_f64 of the blocks (lo + k, hi), k < n, from the Threefry words in
+   registers: with the counters in TF_PAIRED_ORDER, an in-lane unpack of the two
+   words gives each block's x0 * 2^32 + x1 in its 64-bit lane, in block order;
+   its top 52 bits are the reference's m, then the same operations. Fewer of
+   the shuffles and shifts that Zen 2 runs on one port only (as Threefry's
+   rotations) than converting words loaded from memory. */
+WI_ATTR_AVX2 static void q64_run_avx2(int n, uint32_t lo, uint32_t hi, uint32_t k0, uint32_t k1,
+                                      int truncated, double *qd, uint32_t *x0, uint32_t *x1) {
+    TF_RUN_SETUP_STEPS_V(TF_PAIRED_ORDER);
+    const __m256i magic = _mm256_set1_epi64x(0x4330000000000000ll);
+    const __m256d off = _mm256_set1_pd(0x1p52 + 0x1p51), half = _mm256_set1_pd(0.5);
+    const __m256d scale = _mm256_set1_pd(0x1p-52), mass = _mm256_set1_pd(TRUNC_MASS);
+    int j = 0;
+    for (; j + 8 * TF_V <= n; j += 8 * TF_V) {
+        TF_RUN_BLOCKS_V
+        for (int v = 0; v < TF_V; v++)
+            for (int h = 0; h < 2; h++) {
+                const __m256i w = h ? _mm256_unpackhi_epi32(b[v], a[v]) : _mm256_unpacklo_epi32(b[v], a[v]);
+                const __m256i m = _mm256_or_si256(_mm256_srli_epi64(w, 12), magic);
+                __m256d q = _mm256_sub_pd(_mm256_castsi256_pd(m), off);
+                q = _mm256_mul_pd(_mm256_add_pd(q, half), scale);
+                if (truncated) q = _mm256_mul_pd(q, mass);
+                _mm256_storeu_pd(qd + j + 8 * v + 4 * h, q);
+            }
+    }
+    if (j < n) q64_run_portable(n - j, lo + (uint32_t)j, hi, k0, k1, truncated, qd + j, x0, x1);
 }
 
 /* The constants of uniform64_vector. */
@@ -1039,13 +1096,17 @@ WI_ATTR_AVX2 WI_INLINE uniform64_consts uniform64_setup(double low, double width
    trick: (x0 - 2^31) * 2^21 + (2^52 + (x1 >> 11)), every step exact (integers
    below 2^53), so m * 2^-53 is the reference's hi + lo, bit for bit; then the
    same scale, shift and clamp, in the same order. */
-WI_ATTR_AVX2 WI_INLINE __m256d uniform64_vector(__m128i hi32, __m128i lo32, const uniform64_consts *c) {
-    const __m256d a = _mm256_cvtepi32_pd(_mm_xor_si128(hi32, c->bias)); /* x0 - 2^31 */
-    const __m256i low21 = _mm256_cvtepu32_epi64(_mm_srli_epi32(lo32, 11));
-    const __m256d b = _mm256_castsi256_pd(_mm256_or_si256(low21, c->magic));
+WI_ATTR_AVX2 WI_INLINE __m256d uniform64_finish(__m256d a, __m256d b, const uniform64_consts *c) {
     __m256d u = _mm256_mul_pd(_mm256_add_pd(_mm256_mul_pd(a, c->shift21), b), c->scale);
     u = _mm256_add_pd(_mm256_mul_pd(u, c->width), c->low);
     return _mm256_min_pd(c->below_high, u); /* (bh < u) ? bh : u, as the reference */
+}
+
+/* a = x0 - 2^31 and b = 2^52 + (x1 >> 11) as float64, then the value */
+WI_ATTR_AVX2 WI_INLINE __m256d uniform64_vector(__m128i hi32, __m128i lo32, const uniform64_consts *c) {
+    const __m256d a = _mm256_cvtepi32_pd(_mm_xor_si128(hi32, c->bias));
+    const __m256i low21 = _mm256_cvtepu32_epi64(_mm_srli_epi32(lo32, 11));
+    return uniform64_finish(a, _mm256_castsi256_pd(_mm256_or_si256(low21, c->magic)), c);
 }
 
 WI_ATTR_AVX2 static void uniform64_avx2(const uint32_t *x0, const uint32_t *x1, int n, double low,
@@ -1059,22 +1120,32 @@ WI_ATTR_AVX2 static void uniform64_avx2(const uint32_t *x0, const uint32_t *x1, 
 }
 
 /* threefry_run_avx2 and uniform64_avx2 in one loop: the words of each vector
-   of blocks go from registers to float64 values, never through memory. */
+   of blocks go from registers to float64 values, never through memory. The
+   counters are in TF_PAIRED_ORDER and in-lane unpacks with zero make each
+   word a 64-bit integer, so x0 - 2^31 is (2^52 + x0) - (2^52 + 2^31) with the
+   2^52 exponent trick (exact) rather than a conversion: Zen 2 runs conversions,
+   lane-crossing shuffles and shifts on one port, which Threefry's rotations
+   keep busy. Then uniform64_finish. */
 WI_ATTR_AVX2 static void uniform64_run_avx2(int n, uint32_t lo, uint32_t hi, uint32_t k0,
                                             uint32_t k1, double low, double width,
                                             double below_high, double *dst, uint32_t *x0,
                                             uint32_t *x1) {
-    TF_RUN_SETUP_V;
+    TF_RUN_SETUP_STEPS_V(TF_PAIRED_ORDER);
     const uniform64_consts c = uniform64_setup(low, width, below_high);
+    const __m256i zero = _mm256_setzero_si256();
+    const __m256d off = _mm256_set1_pd(0x1p52 + 0x1p31);
     int j = 0;
     for (; j + 8 * TF_V <= n; j += 8 * TF_V) {
         TF_RUN_BLOCKS_V
         for (int v = 0; v < TF_V; v++) {
-            double *d = dst + j + 8 * v;
-            _mm256_storeu_pd(d, uniform64_vector(_mm256_castsi256_si128(a[v]),
-                                                 _mm256_castsi256_si128(b[v]), &c));
-            _mm256_storeu_pd(d + 4, uniform64_vector(_mm256_extracti128_si256(a[v], 1),
-                                                     _mm256_extracti128_si256(b[v], 1), &c));
+            const __m256i bs = _mm256_srli_epi32(b[v], 11);
+            for (int h = 0; h < 2; h++) {
+                const __m256i wa = h ? _mm256_unpackhi_epi32(a[v], zero) : _mm256_unpacklo_epi32(a[v], zero);
+                const __m256i wb = h ? _mm256_unpackhi_epi32(bs, zero) : _mm256_unpacklo_epi32(bs, zero);
+                const __m256d a = _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(wa, c.magic)), off);
+                const __m256d b = _mm256_castsi256_pd(_mm256_or_si256(wb, c.magic));
+                _mm256_storeu_pd(dst + j + 8 * v + 4 * h, uniform64_finish(a, b, &c));
+            }
         }
     }
     if (j < n)
@@ -1083,9 +1154,10 @@ WI_ATTR_AVX2 static void uniform64_run_avx2(int n, uint32_t lo, uint32_t hi, uin
 }
 
 /* tail64 with AVX2 intrinsics: log_neg_f64, sqrt and the near-tail rational
-   of tail_f64, operation for operation, on C64_V interleaved vectors from t;
-   sets bits of *beyond for lanes past r = 5. */
-WI_ATTR_AVX2 WI_INLINE void tail64_vectors(const double *tq, int t, double *tz, int *beyond) {
+   of tail_f64, operation for operation, on C64_V interleaved vectors of the
+   lanes qd[ti[t]], ...; sets bits of *beyond for lanes past r = 5. */
+WI_ATTR_AVX2 WI_INLINE void tail64_vectors(const double *qd, const int32_t *ti, int t, double *tz,
+                                           int *beyond) {
     const __m256d absm = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7FFFFFFFFFFFFFFFll));
     const __m256i mant = _mm256_set1_epi64x(0x000FFFFFFFFFFFFFll);
     const __m256i expo = _mm256_set1_epi64x(0x3FE0000000000000ll);
@@ -1100,7 +1172,8 @@ WI_ATTR_AVX2 WI_INLINE void tail64_vectors(const double *tq, int t, double *tz, 
                                        1.0 / 11.0, 1.0 / 9.0,  1.0 / 7.0,  1.0 / 5.0,  1.0 / 3.0};
     __m256d q[C64_V], s[C64_V], s2[C64_V], p[C64_V], ef[C64_V], r[C64_V];
     for (int v = 0; v < C64_V; v++) {
-        q[v] = _mm256_loadu_pd(tq + t + 4 * v);
+        const int32_t *i4 = ti + t + 4 * v;
+        q[v] = _mm256_setr_pd(qd[i4[0]], qd[i4[1]], qd[i4[2]], qd[i4[3]]);
         const __m256d x = _mm256_sub_pd(halfv, _mm256_and_pd(q[v], absm));
         const __m256i u = _mm256_castpd_si256(x);
         const __m256i mb = _mm256_or_si256(_mm256_and_si256(u, mant), expo);
@@ -1139,16 +1212,21 @@ WI_ATTR_AVX2 WI_INLINE void tail64_vectors(const double *tq, int t, double *tz, 
     }
 }
 
-WI_ATTR_AVX2 static void tail64_avx2(const double *tq, int k, double *tz, uint32_t *far) {
+WI_ATTR_AVX2 static void tail64_avx2(const double *qd, const int32_t *ti, int k, double *tz,
+                                     uint32_t *far) {
     int beyond = 0, t = 0;
-    for (; t + 4 * C64_V <= k; t += 4 * C64_V) tail64_vectors(tq, t, tz, &beyond);
+    for (; t + 4 * C64_V <= k; t += 4 * C64_V) tail64_vectors(qd, ti, t, tz, &beyond);
     if (t < k) {
         /* the last lanes in one more full pass, padded with a q of the near tail
            (r = 1.7): cheaper than short vector or scalar passes */
         double pq[4 * C64_V], pz[4 * C64_V];
+        int32_t pi[4 * C64_V];
         const int rest = k - t;
-        for (int i = 0; i < 4 * C64_V; i++) pq[i] = i < rest ? tq[t + i] : 0.45;
-        tail64_vectors(pq, 0, pz, &beyond);
+        for (int i = 0; i < 4 * C64_V; i++) {
+            pq[i] = i < rest ? qd[ti[t + i]] : 0.45;
+            pi[i] = i;
+        }
+        tail64_vectors(pq, pi, 0, pz, &beyond);
         for (int i = 0; i < rest; i++) tz[t + i] = pz[i];
     }
     if (beyond) *far |= 1u;
@@ -1178,11 +1256,11 @@ WI_ATTR_AVX2 static void cvtbf_avx2(const float *src, uint16_t *dst, int n) {
     for (; j < n; j++) dst[j] = to_bf16(src[j]);
 }
 
-/* AVX2 compaction: a movemask of the tail test picks a permutation that moves
-   the tail lanes to the front; the whole vector is stored, k advances by the
-   number of tail lanes. */
-static int32_t PERM8[256][8];  /* 8 x 32-bit lanes */
-static int32_t PERM4D[16][8];  /* 4 x 64-bit lanes as pairs of 32-bit lanes */
+/* AVX2 compaction: a movemask of the tail test of 8 lanes picks PERM8[m], the
+   positions of its set bits (then zeros); float32 permutes the lanes' q with
+   it, the indices are j + PERM8[m]; whole vectors are stored, k advances by
+   the number of tail lanes. */
+static int32_t PERM8[256][8] __attribute__((aligned(32)));
 
 static void init_perms(void) {
     for (int m = 0; m < 256; m++) {
@@ -1190,20 +1268,6 @@ static void init_perms(void) {
         for (int b = 0; b < 8; b++)
             if (m & (1 << b)) PERM8[m][k++] = b;
         while (k < 8) PERM8[m][k++] = 0;
-    }
-    for (int m = 0; m < 16; m++) {
-        int k = 0;
-        for (int b = 0; b < 4; b++)
-            if (m & (1 << b)) {
-                PERM4D[m][2 * k] = 2 * b;
-                PERM4D[m][2 * k + 1] = 2 * b + 1;
-                k++;
-            }
-        while (k < 4) {
-            PERM4D[m][2 * k] = 0;
-            PERM4D[m][2 * k + 1] = 1;
-            k++;
-        }
     }
 }
 
@@ -1230,26 +1294,24 @@ WI_ATTR_AVX2 static int compact32_avx2(const float *q, int n, int32_t *ti, float
     return k;
 }
 
-WI_ATTR_AVX2 static int compact64_avx2(const double *q, int n, int32_t *ti, double *tq) {
+WI_ATTR_AVX2 static int compact64_avx2(const double *q, int n, int32_t *ti) {
     const __m256d lim = _mm256_set1_pd(0.425);
     const __m256d absmask = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7FFFFFFFFFFFFFFFll));
-    __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 0, 0, 0, 0);
-    const __m256i step = _mm256_setr_epi32(4, 4, 4, 4, 0, 0, 0, 0);
+    __m256i base = _mm256_setzero_si256();
+    const __m256i step = _mm256_set1_epi32(8);
     int k = 0, j = 0;
-    for (; j + 4 <= n; j += 4) {
-        const __m256d v = _mm256_loadu_pd(q + j);
-        const int m = _mm256_movemask_pd(_mm256_cmp_pd(_mm256_and_pd(v, absmask), lim, _CMP_NLE_UQ));
-        const __m256i pd = _mm256_loadu_si256((const __m256i *)PERM4D[m]);
-        const __m256i pi = _mm256_loadu_si256((const __m256i *)PERM8[m]);
-        _mm256_storeu_pd(tq + k, _mm256_castps_pd(_mm256_permutevar8x32_ps(_mm256_castpd_ps(v), pd)));
-        _mm_storeu_si128((__m128i *)(ti + k),
-                         _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(idx, pi)));
+    for (; j + 8 <= n; j += 8) {
+        const __m256d v0 = _mm256_and_pd(_mm256_loadu_pd(q + j), absmask);
+        const __m256d v1 = _mm256_and_pd(_mm256_loadu_pd(q + j + 4), absmask);
+        const int m = _mm256_movemask_pd(_mm256_cmp_pd(v0, lim, _CMP_NLE_UQ)) |
+                      (_mm256_movemask_pd(_mm256_cmp_pd(v1, lim, _CMP_NLE_UQ)) << 4);
+        _mm256_storeu_si256((__m256i *)(ti + k),
+                            _mm256_add_epi32(base, _mm256_load_si256((const __m256i *)PERM8[m])));
         k += __builtin_popcount((unsigned)m);
-        idx = _mm256_add_epi32(idx, step);
+        base = _mm256_add_epi32(base, step);
     }
     for (; j < n; j++) {
         ti[k] = j;
-        tq[k] = q[j];
         k += !(fabs(q[j]) <= 0.425);
     }
     return k;
@@ -1278,7 +1340,7 @@ WI_ATTR_AVX512 static int compact32_avx512(const float *q, int n, int32_t *ti, f
     return k;
 }
 
-WI_ATTR_AVX512 static int compact64_avx512(const double *q, int n, int32_t *ti, double *tq) {
+WI_ATTR_AVX512 static int compact64_avx512(const double *q, int n, int32_t *ti) {
     const __m512d lim = _mm512_set1_pd(0.425);
     const __m512d absmask = _mm512_castsi512_pd(_mm512_set1_epi64(0x7FFFFFFFFFFFFFFFll));
     __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
@@ -1287,14 +1349,12 @@ WI_ATTR_AVX512 static int compact64_avx512(const double *q, int n, int32_t *ti, 
     for (; j + 8 <= n; j += 8) {
         const __m512d v = _mm512_loadu_pd(q + j);
         const __mmask8 m = _mm512_cmp_pd_mask(_mm512_and_pd(v, absmask), lim, _CMP_NLE_UQ);
-        _mm512_storeu_pd(tq + k, _mm512_maskz_compress_pd(m, v));
         _mm256_storeu_si256((__m256i *)(ti + k), _mm256_maskz_compress_epi32(m, idx));
         k += __builtin_popcount((unsigned)m);
         idx = _mm256_add_epi32(idx, step);
     }
     for (; j < n; j++) {
         ti[k] = j;
-        tq[k] = q[j];
         k += !(fabs(q[j]) <= 0.425);
     }
     return k;
@@ -1317,13 +1377,18 @@ WI_ATTR_AVX512 static void uniform64_avx512(const uint32_t *x0, const uint32_t *
                                             double *dst) {
     uniform64_portable(x0, x1, n, low, width, below_high, dst);
 }
-WI_ATTR_AVX512 static void tail64_avx512(const double *tq, int k, double *tz, uint32_t *far) {
-    tail64_portable(tq, k, tz, far);
+WI_ATTR_AVX512 static void tail64_avx512(const double *qd, const int32_t *ti, int k, double *tz,
+                                         uint32_t *far) {
+    tail64_portable(qd, ti, k, tz, far);
 }
-WI_ATTR_AVX512 static void central64_avx512(const uint32_t *x0, const uint32_t *x1, int n,
-                                            int truncated, double mean, double std, double *qd,
-                                            double *dst) {
-    central64_portable(x0, x1, n, truncated, mean, std, qd, dst);
+WI_ATTR_AVX512 static void central64_avx512(const double *qd, int n, int truncated, double mean,
+                                            double std, double *dst) {
+    central64_portable(qd, n, truncated, mean, std, dst);
+}
+WI_ATTR_AVX512 static void q64_run_avx512(int n, uint32_t lo, uint32_t hi, uint32_t k0,
+                                          uint32_t k1, int truncated, double *qd, uint32_t *x0,
+                                          uint32_t *x1) {
+    q64_run_portable(n, lo, hi, k0, k1, truncated, qd, x0, x1);
 }
 WI_ATTR_AVX512 static void threefry_avx512(uint32_t *x0, uint32_t *x1, int n, uint32_t k0,
                                            uint32_t k1) {
