@@ -334,6 +334,12 @@ def test_kernel_equals_reference_for_many_parameters(dtype: np.dtype) -> None:
         (0.0, 3.4e38),
         (1e-45, 3e-45),
         (65504.0, 65520.0),
+        # float64 widths around 2**-969, below which width * 2**-53 is not exact
+        (0.0, 1e-290),
+        (0.0, 1e-300),
+        (1e-310, 3e-310),
+        (-5e-324, 5e-324),
+        (-1e308, 1e308),
     ]
     normal = [
         (0.0, 1.0),
