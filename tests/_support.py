@@ -1,0 +1,92 @@
+"""Helpers shared by the adapter and inspection tests.
+
+- :func:`run_python` runs a script in a fresh interpreter (its own framework
+  import, environment and timeout) and returns what it printed as JSON on its
+  last line, so each framework / backend / distributed test is isolated from
+  the others and cannot hang the suite.
+- :func:`readme_blocks` returns the ```python blocks of one README section,
+  so the tests run the examples users read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+SRC = ROOT / "src"
+README = ROOT / "README.md"
+
+#: variables a child never inherits: the parent's backend/device choices must not leak into a test
+#: that sets its own (the test passes what it wants in ``env``)
+_SCRUBBED = ("KERAS_BACKEND", "XLA_FLAGS", "CUDA_VISIBLE_DEVICES")
+
+
+def child_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The parent's environment, minus framework selectors, plus ``env``; ``src`` on the path."""
+    out = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
+    out["PYTHONPATH"] = os.pathsep.join(p for p in (str(SRC), out.get("PYTHONPATH", "")) if p)
+    out.setdefault("JAX_PLATFORMS", "cpu")
+    out.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    out.update(env or {})
+    return out
+
+
+def run_python(
+    code: str,
+    *,
+    env: dict[str, str] | None = None,
+    timeout: float = 240.0,
+    args: tuple[str, ...] = (),
+    cwd: str | os.PathLike[str] | None = None,
+) -> Any:
+    """Run ``code`` in a new interpreter and return the JSON value on its last stdout line.
+
+    The script must ``print(json.dumps(...))`` last. A non-zero exit, a timeout
+    or a last line that is not JSON fails with the child's output in the message.
+    """
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code), *args],
+        env=child_env(env),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise AssertionError(
+            f"child exited {proc.returncode}\n--- stdout\n{proc.stdout[-4000:]}\n--- stderr\n{proc.stderr[-6000:]}"
+        )
+    lines = proc.stdout.strip().splitlines()
+    if not lines:
+        raise AssertionError(f"child printed nothing\n--- stderr\n{proc.stderr[-6000:]}")
+    try:
+        return json.loads(lines[-1])
+    except json.JSONDecodeError as exc:
+        raise AssertionError(f"child's last line is not JSON: {lines[-1][:500]!r}") from exc
+
+
+def readme_blocks(heading: str, language: str = "python") -> list[str]:
+    """The fenced ``language`` blocks of the README section titled ``heading`` (any level).
+
+    The section runs to the next heading of the same or a higher level.
+    """
+    text = README.read_text(encoding="utf-8")
+    match = re.search(rf"^(#+) {re.escape(heading)}\s*$", text, flags=re.MULTILINE)
+    if match is None:
+        raise AssertionError(f"README has no section {heading!r}")
+    level = len(match.group(1))
+    rest = text[match.end() :]
+    end = re.search(rf"^#{{1,{level}}} ", rest, flags=re.MULTILINE)
+    section = rest[: end.start()] if end else rest
+    blocks = re.findall(rf"^```{language}\n(.*?)^```", section, flags=re.MULTILINE | re.DOTALL)
+    if not blocks:
+        raise AssertionError(f"README section {heading!r} has no {language} block")
+    return blocks
