@@ -658,6 +658,144 @@ CASES: list[Case] = [
         InvArg,
         r"output_axes",
     ),
+    # --- R*: found by the adversarial pass of the robustness issue (each was a wrong answer or an
+    # undocumented exception type) ----------------------------------------------------------------
+    Case(
+        "R-constant-overflows-bfloat16",
+        call(lambda: wi.Constant(1e39)((2,), "bfloat16")),
+        InvArg,
+        r"`value`.*bfloat16",
+    ),
+    Case(
+        "R-identity-gain-overflows-bfloat16",
+        call(lambda: wi.Identity(gain=1e39)((2, 2), "bfloat16")),
+        InvArg,
+        r"`gain`.*bfloat16",
+    ),
+    Case(
+        "R-stft-unscaled-window-overflows-float16",
+        call(lambda: wi.STFT(window=[7e4] * 4, scaling=None)((4, 1, 3), "float16")),
+        InvArg,
+        r"window.*float16",
+    ),
+    Case(
+        "R-stft-unscaled-window-overflows-float32",
+        call(lambda: wi.STFT(window=[1e39] * 4, scaling=None)((4, 1, 3), "float32")),
+        InvArg,
+        r"window.*float32",
+    ),
+    Case("R-array-wraps-int8", call(lambda: wi.get(np.array([300.0, -1.0]))((2,), "int8")), InvArg, r"int8"),
+    Case("R-array-negative-uint8", call(lambda: wi.get(np.array([-1.0]))((1,), "uint8")), InvArg, r"uint8"),
+    Case("R-array-nan", call(lambda: wi.get(np.array([np.nan, 1.0]))), InvArg, r"finite"),
+    Case("R-array-inf", call(lambda: wi.get(np.array([np.inf]))), InvArg, r"finite"),
+    Case("R-array-complex", call(lambda: wi.get(np.array([1 + 2j]))), InvType, r"complex128"),
+    Case(
+        "R-array-datetime",
+        call(lambda: wi.get(np.array(["2020-01-01"], dtype="datetime64[D]"))),
+        InvType,
+        r"datetime64",
+    ),
+    Case(
+        "R-array-over-cap",
+        _small_cap(lambda: wi.get(np.zeros(2**18))((2**18,), "float64")),
+        Limit,
+        r"array initializer of shape \(262144,\)",
+    ),
+    Case(
+        "R-axes-repeated-fans-overflow-float",
+        call(lambda: wi.GlorotUniform(input_axes=[0] * 64, output_axes=[1])((131072, 3))),
+        InvArg,
+        r"GlorotUniform: the fans.*input_axes",
+    ),
+    Case(
+        "R-shape-4301-digits",
+        call(lambda: wi.Zeros()((10**5000,))),
+        Limit,
+        r"`shape`.*int of about 5001 digits",
+    ),
+    Case("R-seed-4301-digits", call(lambda: wi.RandomNormal(seed=10**5000)), InvArg, r"`seed`.*5001 digits"),
+    Case(
+        "R-index-4301-digits",
+        call(lambda: wi.Zeros()((3,), index=(slice(0, 10**5000),))),
+        InvArg,
+        r"`index`.*5001 digits",
+    ),
+    Case(
+        "R-from-config-huge-key",
+        given(lambda: {"k" * HUGE: 1}, lambda cfg: wi.GlorotUniform.from_config(cfg)),
+        InvType,
+        r"GlorotUniform could not be built from its config",
+    ),
+    Case(
+        "R-from-config-int-key",
+        call(lambda: wi.HeNormal.from_config({1: 2})),
+        InvType,
+        r"config keys must be str",
+    ),
+    Case("R-compute-fans-none", call(lambda: wi.compute_fans(None)), InvType, r"compute_fans.*`shape`"),
+    Case(
+        "R-serialize-a-class", call(lambda: wi.serialize(wi.GlorotUniform)), InvType, r"serialize an instance"
+    ),
+    Case(
+        "R-get-class-needing-arguments",
+        call(lambda: wi.get(type("NeedsArgs", (wi.Initializer,), {"__init__": lambda self, a: None}))),
+        InvType,
+        r"NeedsArgs.*without arguments",
+    ),
+    Case(
+        "R-timedelta-stddev",
+        call(lambda: wi.RandomNormal(stddev=np.timedelta64(1, "s"))),
+        InvType,
+        r"`stddev`.*timedelta64",
+    ),
+    Case(
+        "R-custom-objects-int-key",
+        call(lambda: wi.deserialize("foo", custom_objects={1: wi.Zeros})),
+        InvType,
+        r"`custom_objects` must have str keys",
+    ),
+    Case(
+        "R-custom-objects-huge-key",
+        given(
+            lambda: {"k" * HUGE: wi.Zeros, 2: wi.Ones}, lambda co: wi.deserialize("foo", custom_objects=co)
+        ),
+        InvType,
+        r"`custom_objects`",
+    ),
+    Case(
+        "R-empty-but-unrepresentable", call(lambda: wi.Zeros()((2**61, 0))), Limit, r"cannot be represented"
+    ),
+    Case(
+        "R-empty-but-unrepresentable-float16",
+        call(lambda: wi.GlorotUniform(seed=1)((0, 2**62), "float16")),
+        Limit,
+        r"cannot be represented",
+    ),
+    Case(
+        "R-empty-slice-unrepresentable",
+        call(lambda: wi.RandomNormal(seed=1)((3, 3074457345618258602), index=(slice(1, 1),))),
+        Limit,
+        r"index= slice of \(3, 3074457345618258602\).*cannot be represented",
+    ),
+    Case("R-big-endian-dtype", call(lambda: wi.Constant(1.0)((2,), np.dtype(">i4"))), InvType, r"byte order"),
+    Case(
+        "R-package-trailing-newline",
+        call(lambda: wi.register_initializer(package="pkg\n")),
+        InvArg,
+        r"`package`",
+    ),
+    Case(
+        "R-variance-scaling-overflow-names-scale",
+        call(lambda: wi.VarianceScaling(scale=1e300, seed=1)((2, 2), "float16")),
+        InvArg,
+        r"scale=1e\+300",
+    ),
+    Case(
+        "R-index-cap-message-names-the-slice",
+        _small_cap(lambda: wi.GlorotUniform(seed=1)((1024, 1024), index=(slice(0, 512),))),
+        Limit,
+        r"index= slice of \(1024, 1024\), of shape \(512, 1024\)",
+    ),
 ]
 
 

@@ -8,7 +8,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._dtypes import ANY_DTYPES, resolve_dtype
-from ._errors import InvalidTypeError, short_repr
+from ._errors import InvalidTypeError, WeightinitError, short_repr
 from ._validation import (
     Index,
     Region,
@@ -60,7 +60,19 @@ class Initializer:
             raise InvalidTypeError(
                 f"Expected 'config' to be a dict for {cls.__name__}. Received: {short_repr(config)}"
             )
-        return cls(**config)
+        bad = next((k for k in config if not isinstance(k, str)), None)
+        if bad is not None:
+            raise InvalidTypeError(
+                f"{cls.__name__}: config keys must be str. Received key: {short_repr(bad)}"
+            )
+        try:
+            return cls(**config)
+        except TypeError as exc:
+            if isinstance(exc, WeightinitError):
+                raise
+            raise InvalidTypeError(
+                f"{cls.__name__} could not be built from its config: {short_repr(str(exc))}"
+            ) from None
 
     def clone(self) -> Initializer:
         """A new instance with the same config."""
@@ -94,7 +106,8 @@ class BuiltinInitializer(Initializer):
         resolved = resolve_dtype(dtype, self.dtypes, owner)
         self._check_shape(shape)
         region = region_of(shape, normalize_index(index, shape, owner))
-        check_output_size(region_shape(region), resolved, f"{owner} of shape ", self._work_bytes(shape))
+        label = f"{owner} of shape " if index is None else f"{owner}: the index= slice of {shape}, of shape "
+        check_output_size(region_shape(region), resolved, label, self._work_bytes(shape))
         return self._generate(shape, region, resolved, index is None)
 
     def _check_shape(self, shape: Shape) -> None:

@@ -10,6 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._base import BuiltinInitializer
+from ._dtypes import is_bfloat16
 from ._errors import InvalidArgumentError, InvalidTypeError, short_repr
 from ._validation import Region, Shape, region_shape
 
@@ -40,7 +41,8 @@ def cast_checked(value: NDArray[Any], dtype: np.dtype[Any], owner: str, name: st
         return truncated.astype(dtype)
     with np.errstate(over="ignore", invalid="ignore"):
         result = value.astype(dtype)
-    if dtype.kind in "fc" and value.size and not np.all(np.isfinite(result.astype(np.complex128))):
+    floating = dtype.kind in "fc" or is_bfloat16(dtype)  # bfloat16's numpy kind is 'V'
+    if floating and value.size and not np.all(np.isfinite(result.astype(np.complex128))):
         raise InvalidArgumentError(
             f"{owner}: `{name}` overflows {dtype.name}. Received: {name}="
             f"{short_repr(value.tolist() if value.ndim else value.item())}"

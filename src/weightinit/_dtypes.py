@@ -115,7 +115,13 @@ def resolve_dtype(dtype: object, allowed: tuple[str, ...], owner: str) -> np.dty
     """Map ``dtype`` (None, a name, a numpy dtype or type) to a numpy dtype in ``allowed``."""
     if dtype is None:
         dtype = _floatx
+    dtype = getattr(dtype, "as_numpy_dtype", dtype)  # a tf.DType (tf.keras passes these) -> numpy type
     name = _name_of(dtype) if not isinstance(dtype, (bool, int, float)) else None
+    if name is not None and not isinstance(dtype, str) and not np.dtype(dtype).isnative:  # type: ignore[call-overload]
+        raise InvalidTypeError(
+            f"{owner}: unsupported dtype {short_repr(dtype)}: outputs are in the machine's byte order "
+            f"(use {name!r}, then `.astype(...)` for another byte order)."
+        )
     if name is None or name not in allowed:
         raise InvalidTypeError(
             f"{owner}: unsupported dtype {short_repr(dtype)}. Supported dtypes: {', '.join(sorted(allowed))}."

@@ -49,7 +49,23 @@ class UnsafeConfigError(ConfigError):
     """A config asks for something that would execute code (modules, lambdas)."""
 
 
-_REPR = reprlib.Repr()
+class _ShortRepr(reprlib.Repr):
+    """``reprlib.Repr`` that names huge ints instead of formatting them (Python refuses to
+    format an int of more than 4300 digits, and a message should not hold thousands anyway)."""
+
+    def repr_int(self, x: int, level: int) -> str:
+        return short_int(x)
+
+
+def short_int(value: int) -> str:
+    """``str(value)``, or ``<int of N digits>`` when it has more than 40 digits."""
+    if abs(value).bit_length() <= 132:  # at most 40 decimal digits
+        return str(value)
+    digits = int(abs(value).bit_length() * 0.30102999566398) + 1
+    return f"<{'-' if value < 0 else ''}int of about {digits} digits>"
+
+
+_REPR = _ShortRepr()
 _REPR.maxstring = 80
 _REPR.maxother = 80
 _REPR.maxlist = 8

@@ -11,8 +11,9 @@ import math
 from collections.abc import Sequence
 
 from ._errors import InvalidArgumentError
+from ._validation import check_axes, normalize_shape
 
-__all__ = ["compute_fans"]
+__all__ = ["compute_fans", "fans_of"]
 
 
 def compute_fans(
@@ -32,7 +33,18 @@ def compute_fans(
     >>> compute_fans((5, 2, 3), input_axes=[0], output_axes=[1, 2])
     (5, 6)
     """
-    shape = tuple(shape)
+    shape = normalize_shape(shape, "compute_fans")
+    input_axes = check_axes(input_axes, "input_axes", "compute_fans")
+    output_axes = check_axes(output_axes, "output_axes", "compute_fans")
+    return fans_of(shape, input_axes, output_axes)
+
+
+def fans_of(
+    shape: tuple[int, ...],
+    input_axes: Sequence[int] | None = None,
+    output_axes: Sequence[int] | None = None,
+) -> tuple[int, int]:
+    """:func:`compute_fans` for a shape and axes that are already validated."""
     if input_axes is not None and output_axes is not None:
         rank = len(shape)
         for axis in (*input_axes, *output_axes):

@@ -74,8 +74,11 @@ class RandomInitializer(BuiltinInitializer):
         whole: bool,
         a: float,
         b: float,
+        what: str | None = None,
     ) -> NDArray[Any]:
-        _check_range(type(self).__name__, kind, a, b, dtype)
+        """Sample ``kind`` with parameters ``a, b``; ``what`` names them in an overflow error
+        (default: the parameters themselves, e.g. ``mean=..., stddev=...``)."""
+        _check_range(type(self).__name__, kind, a, b, dtype, what)
         seed, call = self._next_stream(whole, stacklevel=5)
         return sample(kind, seed, call, shape, region, dtype, a, b)
 
@@ -86,18 +89,20 @@ _MAX_Z = {np.dtype(np.float32): 5.5, np.dtype(np.float64): 8.3}
 
 
 @functools.lru_cache(maxsize=256)  # a pure check; only parameters that pass are remembered
-def _check_range(owner: str, kind: str, a: float, b: float, dtype: np.dtype[Any]) -> None:
+def _check_range(
+    owner: str, kind: str, a: float, b: float, dtype: np.dtype[Any], what: str | None = None
+) -> None:
     """Refuse parameters whose values would overflow to inf in the output dtype."""
     work = work_dtype(dtype)
     if kind == "uniform":
         largest = max(abs(a), abs(b))
         width = b - a
-        what = f"minval={a}, maxval={b}"
+        what = what or f"minval={a}, maxval={b}"
     else:
         z = 2.0 if kind == "truncated_normal" else _MAX_Z[work]
         largest = abs(a) + z * b
         width = 0.0
-        what = f"mean={a}, stddev={b}"
+        what = what or f"mean={a}, stddev={b}"
     refuse_overflow(owner, what, largest, dtype, work, width)
 
 

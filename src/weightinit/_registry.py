@@ -114,7 +114,7 @@ def registered_name_of(obj: object) -> str | None:
     return _names_by_object.get(id(obj))
 
 
-_PART = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
+_PART = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")  # used with fullmatch ("$" admits a final newline)
 
 
 def register_initializer(package: str = "Custom", name: str | None = None) -> Callable[[T], T]:
@@ -137,19 +137,19 @@ def register_initializer(package: str = "Custom", name: str | None = None) -> Ca
         >>> type(wi.deserialize(wi.serialize(Halves()))).__name__
         'Halves'
     """
-    if not isinstance(package, str) or not _PART.match(package) or ">" in package:
+    if not isinstance(package, str) or not _PART.fullmatch(package) or ">" in package:
         raise InvalidArgumentError(
             f"Argument `package` must be a non-empty identifier-like str without '>'. "
             f"Received: package={short_repr(package)}"
         )
-    if name is not None and (not isinstance(name, str) or not _PART.match(name)):
+    if name is not None and (not isinstance(name, str) or not _PART.fullmatch(name)):
         raise InvalidArgumentError(
             f"Argument `name` must be None or an identifier-like str. Received: name={short_repr(name)}"
         )
 
     def decorator(obj: T) -> T:
         short = name or getattr(obj, "__name__", None)
-        if not isinstance(short, str) or not _PART.match(short):
+        if not isinstance(short, str) or not _PART.fullmatch(short):
             raise InvalidTypeError(f"Cannot register {short_repr(obj)}: it has no usable __name__.")
         if short == "<lambda>":
             raise InvalidTypeError("Cannot register a lambda: give the function a name.")

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ._errors import InvalidArgumentError, InvalidTypeError, short_repr
+from ._errors import InvalidArgumentError, InvalidTypeError, short_int, short_repr
 
 __all__ = ["SEED_MODULES", "SeedGenerator", "random_seed", "validate_seed"]
 
@@ -37,7 +37,7 @@ def _check_int_seed(value: object, name: str, owner: str) -> int:
     seed = int(value)
     if not 0 <= seed < SEED_LIMIT:
         raise InvalidArgumentError(
-            f"{owner}: Argument `{name}` must be in [0, 2**64). Received: {name}={seed}"
+            f"{owner}: Argument `{name}` must be in [0, 2**64). Received: {name}={short_int(seed)}"
         )
     return seed
 

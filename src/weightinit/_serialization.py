@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ._base import Initializer
+from ._constant import cast_checked
 from ._dtypes import ANY_DTYPES, resolve_dtype
 from ._errors import (
     ConfigError,
@@ -35,10 +36,13 @@ from ._registry import (
     registered_name_of,
 )
 from ._seed import SeedGenerator, serialize_seed
+from ._validation import check_output_size, normalize_shape
 
 __all__ = ["deserialize", "get", "serialize"]
 
 TOP_LEVEL_KEYS = ("class_name", "config", "module", "registered_name", "shared_object_id")
+#: ``registered_name`` prefix of the catalog classes registered with Keras by ``weightinit.keras``
+OWN_PREFIX = "weightinit>"
 BUILTIN_MODULES = (
     "keras.initializers",
     "keras",
@@ -85,6 +89,11 @@ def serialize(initializer: Any) -> Any:
     if initializer is None or isinstance(initializer, (str, bool, int, float)):
         return initializer
     cls = type(initializer)
+    if isinstance(initializer, type):
+        raise InvalidTypeError(
+            f"Cannot serialize the class {short_repr(initializer.__name__)}: serialize an instance "
+            f"(e.g. {initializer.__name__}()) instead."
+        )
     if isinstance(initializer, Initializer) or hasattr(initializer, "get_config"):
         config = initializer.get_config()
         if not isinstance(config, dict):
@@ -191,6 +200,15 @@ def _from_dict(obj: Mapping[str, Any], custom_objects: Mapping[str, Any]) -> Any
         raise ConfigError(f"'module' must be a str or None. Received: {short_repr(module)}")
     if registered is not None and not isinstance(registered, str):
         raise ConfigError(f"'registered_name' must be a str or None. Received: {short_repr(registered)}")
+    if (
+        registered == OWN_PREFIX + class_name
+        and canonical_name(lookup_builtin(class_name) or object) == class_name
+    ):
+        # the catalog as Keras writes it after `import weightinit.keras`: module is where the
+        # class lives (never imported), registered_name "weightinit>ClassName"
+        registered = None
+        if module is None or module.split(".")[0] == "weightinit":
+            module = "weightinit"
     if class_name == "__lambda__":
         raise UnsafeConfigError(
             "Refusing to load a lambda initializer: configs are data and lambdas would execute code."
@@ -237,6 +255,24 @@ def _from_dict(obj: Mapping[str, Any], custom_objects: Mapping[str, Any]) -> Any
     return _instantiate(cls, config, class_name, builtin=True)
 
 
+def _check_custom_objects(custom_objects: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``custom_objects`` as a dict whose keys are all strings."""
+    if custom_objects is None:
+        return {}
+    if not isinstance(custom_objects, Mapping):
+        raise InvalidTypeError(
+            f"Argument `custom_objects` must be a dict of names to classes or functions. "
+            f"Received: {short_repr(custom_objects)} of type {type(custom_objects).__name__}"
+        )
+    bad = next((k for k in custom_objects if not isinstance(k, str)), None)
+    if bad is not None:
+        raise InvalidTypeError(
+            f"Argument `custom_objects` must have str keys. Received key: {short_repr(bad)} "
+            f"of type {type(bad).__name__}"
+        )
+    return dict(custom_objects)
+
+
 def deserialize(config: Any, custom_objects: Mapping[str, Any] | None = None) -> Any:
     """Build an initializer from a name or a Keras 3 / Keras 2 config dict.
 
@@ -250,7 +286,7 @@ def deserialize(config: Any, custom_objects: Mapping[str, Any] | None = None) ->
     >>> init.scale, init.mode, init.distribution
     (2.0, 'fan_in', 'truncated_normal')
     """
-    custom = dict(custom_objects or {})
+    custom = _check_custom_objects(custom_objects)
     if config is None:
         return None
     if isinstance(config, str):
@@ -273,24 +309,73 @@ def deserialize(config: Any, custom_objects: Mapping[str, Any] | None = None) ->
 
 
 def _array_initializer(value: np.ndarray | np.generic) -> Callable[..., np.ndarray]:
+    """An initializer returning ``value`` (Keras accepts a tensor as its own initializer).
+
+    The array must hold finite real numbers or bools; the cast to the requested dtype
+    refuses values that do not fit (no wrap-around, no overflow to inf).
+    """
     array = np.asarray(value)
+    owner = "array initializer"
+    if array.dtype.kind not in "biuf":
+        raise InvalidTypeError(
+            f"An array used as an initializer must hold real numbers or bools. Received an array of "
+            f"dtype {short_repr(str(array.dtype))}."
+        )
+    if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
+        raise InvalidArgumentError(
+            "An array used as an initializer must hold only finite values (no NaN, inf)."
+        )
 
     def from_array(shape: Any, dtype: Any = None) -> np.ndarray:
-        if tuple(shape) != array.shape:
+        shape = normalize_shape(shape, owner)
+        if shape != array.shape:
             raise InvalidArgumentError(
                 f"Expected `shape` to be {array.shape} for direct tensor as initializer. "
-                f"Received shape={tuple(shape)}"
+                f"Received shape={short_repr(shape)}"
             )
-        return array.astype(resolve_dtype(dtype, ANY_DTYPES, "array initializer"))
+        resolved = resolve_dtype(dtype, ANY_DTYPES, owner)
+        check_output_size(shape, resolved, f"{owner} of shape ")
+        return cast_checked(array, resolved, owner, "value")
 
     return from_array
+
+
+#: packages whose ``Initializer`` base marks a Keras initializer (Keras 3, tf.keras / Keras 2, TF 1)
+_KERAS_PACKAGES = ("keras", "tf_keras", "tensorflow")
+
+
+def _is_keras_initializer(obj: object) -> bool:
+    """Whether ``obj`` is a Keras initializer class or instance (duck-typed: no Keras import)."""
+    cls = obj if isinstance(obj, type) else type(obj)
+    return any(
+        base.__name__ == "Initializer" and base.__module__.split(".")[0] in _KERAS_PACKAGES
+        for base in cls.__mro__
+    )
+
+
+def _from_keras(obj: Any) -> Initializer:
+    """The catalog equivalent of a Keras initializer class or instance, through its config."""
+    cls = obj if isinstance(obj, type) else type(obj)
+    target = lookup_builtin(cls.__name__) if cls.__module__.split(".")[0] in _KERAS_PACKAGES else None
+    if target is None or target is Initializer:
+        raise UnknownInitializerError(
+            f"Cannot convert the Keras initializer {cls.__module__}.{cls.__qualname__}: only the "
+            "classes of keras.initializers have weightinit equivalents. Write it as a "
+            "weightinit.Initializer subclass, or pass it to Keras directly."
+        )
+    if obj is cls:
+        return target()
+    config = obj.get_config()
+    return deserialize({"class_name": cls.__name__, "config": config})  # type: ignore[no-any-return]
 
 
 def get(identifier: Any) -> Any:
     """Turn any identifier into an initializer (Keras's ``get``).
 
     Accepts None, a Keras string alias, a Keras 2 or Keras 3 config dict, an
-    ``Initializer`` instance (returned as is) or class (instantiated), a numpy
+    ``Initializer`` instance (returned as is) or class (instantiated), a Keras
+    (3, 2 or tf.keras) initializer instance or class of the catalog (converted
+    through its config; other Keras initializers raise), a numpy
     array or scalar (an initializer that returns it), or any callable
     ``(shape, dtype=None)``.
 
@@ -300,6 +385,8 @@ def get(identifier: Any) -> Any:
     """
     if identifier is None:
         return None
+    if _is_keras_initializer(identifier):
+        return _from_keras(identifier)
     if isinstance(identifier, (dict, str)):
         result = deserialize(identifier)
     elif isinstance(identifier, (np.ndarray, np.generic)) and not isinstance(identifier, np.bool_):
@@ -307,7 +394,15 @@ def get(identifier: Any) -> Any:
     else:
         result = identifier
     if isinstance(result, type):
-        result = result()  # then it must be callable, like any other initializer
+        try:
+            result = result()  # then it must be callable, like any other initializer
+        except WeightinitError:
+            raise
+        except TypeError as exc:
+            raise InvalidTypeError(
+                f"Could not instantiate initializer class {short_repr(result.__name__)} without "
+                f"arguments: {short_repr(str(exc))}. Pass an instance instead."
+            ) from None
     if callable(result) and not isinstance(result, (bool, int, float)):
         return result
     raise UnknownInitializerError(f"Could not interpret initializer identifier: {short_repr(identifier)}")

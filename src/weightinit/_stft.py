@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 
 from ._base import BuiltinInitializer
 from ._constant import build_with_array
-from ._dtypes import FLOAT_DTYPES
+from ._dtypes import FLOAT_DTYPES, dtype_name, max_finite
 from ._errors import InvalidArgumentError, InvalidTypeError, short_repr
 from ._validation import Region, Shape
 from ._windows import MAX_WINDOW_LENGTH, check_window_name, cos_turns, get_window
@@ -282,6 +282,8 @@ class STFT(BuiltinInitializer):
         shift = 0 if self.side == "real" else n
         table = cos_turns(4 * np.arange(n, dtype=np.int64) + shift, 4 * n)
         freqs = np.arange(f0, f1, dtype=np.int64)
+        # a huge custom window without scaling can pass the output dtype's range: check the cast
+        check = scale is not None and float(np.max(np.abs(scale), initial=0.0)) > max_finite(dtype) / 2
         rows = max(1, _BLOCK // freqs.size)
         for start in range(t0, t1, rows):
             stop = min(start + rows, t1)
@@ -289,5 +291,12 @@ class STFT(BuiltinInitializer):
             block = table[(times * freqs) % n]
             if scale is not None:
                 block *= scale[start:stop, None]
-            out[start - t0 : stop - t0] = block.astype(dtype)[:, None, :]
+            with np.errstate(over="ignore"):
+                cast = block.astype(dtype)
+            if check and not np.all(np.isfinite(cast)):
+                raise InvalidArgumentError(
+                    f"STFT: with scaling=None the window's values overflow {dtype_name(dtype)} "
+                    f"(largest finite value {max_finite(dtype):g}); use a wider dtype or a scaling."
+                )
+            out[start - t0 : stop - t0] = cast[:, None, :]
         return out

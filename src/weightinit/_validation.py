@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ._errors import InvalidArgumentError, InvalidTypeError, ResourceLimitError, short_repr
+from ._errors import InvalidArgumentError, InvalidTypeError, ResourceLimitError, short_int, short_repr
 from ._limits import check_bytes
 
 __all__ = [
@@ -60,6 +60,11 @@ def check_real(
         result = float(value)
     except OverflowError:
         result = math.inf
+    except (TypeError, ValueError):  # np.timedelta64 is registered as an Integral
+        raise InvalidTypeError(
+            f"{_where(owner)}Argument `{name}` must be a real number (int or float, not bool). "
+            f"Received: {name}={short_repr(value)} of type {type(value).__name__}"
+        ) from None
     if not math.isfinite(result):
         raise InvalidArgumentError(
             f"{_where(owner)}Argument `{name}` must be finite. Received: {name}={result}"
@@ -147,10 +152,9 @@ def normalize_shape(shape: object, owner: str | None = None) -> Shape:
             )
         dims.append(value)
     if max(dims, default=0) >= MAX_ELEMENTS or math.prod(d for d in dims if d) >= MAX_ELEMENTS:
-        text = str(tuple(dims))
         raise ResourceLimitError(
-            f"{_where(owner)}Argument `shape` is too large: shape {text[:200]} has dimensions that "
-            "(ignoring zeros) multiply to 2**63 or more."
+            f"{_where(owner)}Argument `shape` is too large: shape {short_repr(tuple(dims))} has "
+            "dimensions that (ignoring zeros) multiply to 2**63 or more."
         )
     return tuple(dims)
 
@@ -197,7 +201,7 @@ def normalize_index(index: object, shape: Shape, owner: str | None = None) -> Re
         if not 0 <= start <= stop <= dim:
             raise InvalidArgumentError(
                 f"{_where(owner)}Argument `index` is outside the tensor: index[{axis}]="
-                f"slice({start}, {stop}) must satisfy 0 <= start <= stop <= {dim} "
+                f"slice({short_int(start)}, {short_int(stop)}) must satisfy 0 <= start <= stop <= {dim} "
                 f"for shape={shape}."
             )
         region.append((start, stop))
@@ -217,5 +221,12 @@ def region_shape(region: Region) -> Shape:
 
 def check_output_size(out_shape: Shape, dtype: np.dtype[Any], owner: str, extra_bytes: int = 0) -> None:
     """Raise before allocating if the output plus working memory exceeds the cap."""
+    # numpy cannot make even an empty array whose non-zero dimensions times the itemsize reach
+    # 2**63 ("array is too big"): say so in our words
+    if math.prod(d for d in out_shape if d) * dtype.itemsize >= MAX_ELEMENTS:
+        raise ResourceLimitError(
+            f"{owner}{out_shape} as {dtype.name} cannot be represented: its non-zero dimensions times "
+            f"the item size ({dtype.itemsize} bytes) reach 2**63, even though it holds no element."
+        )
     nbytes = math.prod(out_shape) * dtype.itemsize + extra_bytes
     check_bytes(nbytes, lambda: f"{owner}{out_shape} as {dtype.name}")

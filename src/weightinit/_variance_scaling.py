@@ -8,8 +8,8 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from ._errors import InvalidTypeError, short_repr
-from ._fans import compute_fans
+from ._errors import InvalidArgumentError, InvalidTypeError, short_int, short_repr
+from ._fans import fans_of
 from ._random import RandomInitializer
 from ._validation import Region, Shape, check_axes, check_choice, check_real
 
@@ -34,16 +34,16 @@ TRUNCATED_STD = 0.87962566103423978
 
 
 def variance_scaling_params(
-    scale: float, mode: str, distribution: str, fan_in: int, fan_out: int
+    scale: float, mode: str, distribution: str, fan_in: int, fan_out: int, owner: str = "VarianceScaling"
 ) -> tuple[str, float]:
     """``(engine kind, parameter)``: the pre-truncation std, the std, or the uniform limit."""
-    if mode == "fan_in":
-        n = max(1.0, fan_in)
-    elif mode == "fan_out":
-        n = max(1.0, fan_out)
-    else:
-        n = max(1.0, (fan_in + fan_out) / 2.0)
-    s = scale / n
+    if max(fan_in, fan_out) > 2**1000:  # explicit axes may name one axis many times: past a float
+        raise InvalidArgumentError(
+            f"{owner}: the fans of this shape (fan_in={short_int(fan_in)}, "
+            f"fan_out={short_int(fan_out)}) are too large to scale by; check `input_axes` / `output_axes`."
+        )
+    fan = fan_in if mode == "fan_in" else fan_out if mode == "fan_out" else (fan_in + fan_out) / 2.0
+    s = scale / max(1.0, fan)
     if distribution == "truncated_normal":
         return "truncated_normal", math.sqrt(s) / TRUNCATED_STD
     if distribution == "untruncated_normal":
@@ -105,17 +105,20 @@ class VarianceScaling(RandomInitializer):
 
     def fans(self, shape: Shape) -> tuple[int, int]:
         """``(fan_in, fan_out)`` this initializer uses for ``shape``."""
-        return compute_fans(shape, self.input_axes, self.output_axes)
+        return fans_of(shape, self.input_axes, self.output_axes)
 
     def _check_shape(self, shape: Shape) -> None:
         self.fans(shape)  # out-of-range explicit axes fail before any work
 
     def _generate(self, shape: Shape, region: Region, dtype: np.dtype[Any], whole: bool) -> NDArray[Any]:
         fan_in, fan_out = self.fans(shape)
-        kind, param = variance_scaling_params(self.scale, self.mode, self.distribution, fan_in, fan_out)
+        kind, param = variance_scaling_params(
+            self.scale, self.mode, self.distribution, fan_in, fan_out, type(self).__name__
+        )
+        what = f"scale={self.scale} (mode={self.mode}, fan_in={fan_in}, fan_out={fan_out})"
         if kind == "uniform":
-            return self._draw(kind, shape, region, dtype, whole, -param, param)
-        return self._draw(kind, shape, region, dtype, whole, 0.0, param)
+            return self._draw(kind, shape, region, dtype, whole, -param, param, what)
+        return self._draw(kind, shape, region, dtype, whole, 0.0, param, what)
 
     def get_config(self) -> dict[str, Any]:
         return {
