@@ -13,8 +13,11 @@ import json
 import os
 import sys
 import textwrap
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
+
+import numpy as np
 
 from .._errors import WeightinitError
 from ._errors import EXIT_BAD_INPUT, EXIT_USAGE, CliError, UsageError
@@ -489,7 +492,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help(sys.stderr)
             return EXIT_USAGE
         prefix = f"{PROG} {args.command}"
-        COMMANDS[args.command](args)
+        if sys.stdout is None:  # started with standard output closed (`>&-`)
+            return _fail(prefix, "standard output is closed; nothing to write to", EXIT_BAD_INPUT)
+        # extreme but valid parameters may overflow intermediate statistics: the report says what
+        # it can, and stderr stays one line (no numpy RuntimeWarnings before it)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            COMMANDS[args.command](args)
         sys.stdout.flush()
         return 0
     except SystemExit as exc:  # --help and --version

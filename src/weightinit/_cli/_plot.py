@@ -42,11 +42,19 @@ def _figure(kind: str) -> Any:
 
 
 def _save(fig: Any, path: str) -> None:
+    """Write the figure to exactly ``path``: its suffix names the format (PNG when it has none;
+    matplotlib would otherwise append ".png" to a name without one)."""
     target = Path(path)
     if target.parent and not target.parent.exists():
         raise CliError(f"cannot write {path!r}: the folder {str(target.parent)!r} does not exist")
+    suffix = target.suffix.lower().lstrip(".")
+    formats = fig.canvas.get_supported_filetypes()
+    if suffix and suffix not in formats:
+        raise CliError(
+            f"cannot write {path!r}: unknown image format {suffix!r}; use one of {', '.join(sorted(formats))}"
+        )
     try:
-        fig.savefig(target, dpi=DPI)
+        fig.savefig(target, dpi=DPI, format=suffix or "png")
     except OSError as exc:
         raise CliError(f"cannot write {path!r}: {exc.strerror or exc}") from None
 

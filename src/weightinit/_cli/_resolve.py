@@ -17,7 +17,9 @@ from __future__ import annotations
 import ast
 import difflib
 import inspect
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -145,6 +147,8 @@ def _parse_call(spec: str) -> tuple[str, list[Any], dict[str, Any]]:
     for kw in call.keywords:
         if kw.arg is None:
             raise CliError(f"{name}: '**' is not allowed; write arg=value")
+        if kw.arg in kwargs:
+            raise CliError(f"{name}: keyword argument {kw.arg!r} is given twice")
         kwargs[kw.arg] = _literal(kw.value, name)
     return name, args, kwargs
 
@@ -175,12 +179,21 @@ def _from_json(text: str, source: str) -> dict[str, Any]:
 
 
 def _read_file(path_text: str) -> str:
-    path = Path(path_text)
+    """At most the config cap of a regular file: a FIFO, device or terminal is refused before
+    any read (opened without blocking, so that a FIFO without a writer cannot hang us)."""
     try:
-        with path.open("rb") as handle:
+        fd = os.open(path_text, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise CliError(f"cannot read {path_text!r}: {exc.strerror or exc}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise CliError(f"cannot read {path_text!r}: not a regular file (a config must be a file)")
+        with os.fdopen(fd, "rb", closefd=False) as handle:
             data = handle.read(MAX_JSON_BYTES + 1)
     except OSError as exc:
         raise CliError(f"cannot read {path_text!r}: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
     if len(data) > MAX_JSON_BYTES:
         raise CliError(f"{path_text!r} is larger than {MAX_JSON_BYTES} bytes; not a config")
     try:
@@ -255,11 +268,18 @@ def resolve(spec: str, args: dict[str, Any] | None = None, seed: int | None = No
 
 
 _SHAPE_SPLIT = re.compile(r"[\s,x*]+")
+_HEX_LIKE = re.compile(r"(?<![0-9])0[xX][0-9a-fA-F]+")
 
 
 def parse_shape(tokens: list[str]) -> tuple[int, ...]:
     """``["3", "3", "64", "128"]``, ``["3x3x64x128"]`` or ``["(3, 3, 64, 128)"]`` -> a tuple of ints."""
     text = " ".join(tokens).strip().strip("()[]")
+    hexlike = _HEX_LIKE.search(text)
+    if hexlike:  # "0x10": 0 by 10, or sixteen? refuse rather than guess
+        raise UsageError(
+            f"bad --shape {' '.join(tokens)!r}: {hexlike.group()!r} is ambiguous (a hex number or "
+            "0 x ...?); write the dimensions apart: --shape 0 10"
+        )
     parts = [p for p in _SHAPE_SPLIT.split(text) if p]
     dims = []
     for part in parts:

@@ -53,6 +53,17 @@ def as_float64(values: NDArray[np.generic]) -> FloatArray:
     return np.asarray(flat.astype(np.float64), dtype=np.float64)
 
 
+def _mean_std(values: FloatArray) -> tuple[float, float]:
+    """Mean and population std that do not overflow for values near the float64 limit
+    (the sum of 1e308s would): values that large are scaled by a power of two first (exact)."""
+    peak = float(np.max(np.abs(values)))
+    if not peak > 2.0**500:  # also NaN: let numpy say what it says
+        return float(values.mean()), float(values.std())
+    exponent = math.frexp(peak)[1]
+    scaled = values * 2.0**-exponent
+    return math.ldexp(float(scaled.mean()), exponent), math.ldexp(float(scaled.std()), exponent)
+
+
 def sample_stats(values: FloatArray, center: float | None = None, scale: float | None = None) -> SampleStats:
     """Mean, std (population), min, max and the fraction beyond ``center +- 2 scale``.
 
@@ -63,8 +74,7 @@ def sample_stats(values: FloatArray, center: float | None = None, scale: float |
     if n == 0:
         nan = math.nan
         return SampleStats(0, nan, nan, nan, nan, nan)
-    mean = float(values.mean())
-    std = float(values.std())
+    mean, std = _mean_std(values)
     c = mean if center is None or not math.isfinite(center) else center
     s = std if scale is None or not math.isfinite(scale) else scale
     beyond = float(np.count_nonzero(np.abs(values - c) > 2.0 * s)) / n

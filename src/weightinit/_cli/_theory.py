@@ -152,8 +152,8 @@ class Uniform(Distribution):
         return np.where(inside, 1.0 / (self.upper - self.lower), 0.0)
 
     def beyond(self, k: float = 2.0) -> float:
-        half = 0.5 * (self.upper - self.lower)
-        return max(0.0, (half - k * self.std) / half)
+        # the std of U[a, b] is half its width / sqrt(3): no division by a width that may underflow
+        return max(0.0, 1.0 - k / math.sqrt(3.0))
 
     def describe(self) -> str:
         return f"uniform on [{self.lower:.4g}, {self.upper:.4g})"
