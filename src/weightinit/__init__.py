@@ -19,6 +19,8 @@ from ._base import Initializer as Initializer
 from ._constant import Constant as Constant
 from ._constant import Ones as Ones
 from ._constant import Zeros as Zeros
+from ._dirac import Dirac as Dirac
+from ._dirac import Eye as Eye
 from ._dtypes import floatx as floatx
 from ._dtypes import set_floatx as set_floatx
 from ._engine import STREAM_VERSION as STREAM_VERSION
@@ -30,7 +32,15 @@ from ._errors import UnknownInitializerError as UnknownInitializerError
 from ._errors import UnsafeConfigError as UnsafeConfigError
 from ._errors import WeightinitError as WeightinitError
 from ._fans import compute_fans as compute_fans
+from ._gain import calculate_gain as calculate_gain
 from ._identity import Identity as Identity
+from ._jax_init import JaxTruncatedNormal as JaxTruncatedNormal
+from ._jax_init import JaxUniform as JaxUniform
+from ._jax_init import JaxVarianceScaling as JaxVarianceScaling
+from ._jax_orthogonal import DeltaOrthogonal as DeltaOrthogonal
+from ._jax_orthogonal import JaxOrthogonal as JaxOrthogonal
+from ._kaiming import KaimingNormal as KaimingNormal
+from ._kaiming import KaimingUniform as KaimingUniform
 from ._limits import get_max_bytes as get_max_bytes
 from ._limits import set_max_bytes as set_max_bytes
 from ._orthogonal import Orthogonal as Orthogonal
@@ -43,7 +53,12 @@ from ._seed import SeedGenerator as SeedGenerator
 from ._serialization import deserialize as deserialize
 from ._serialization import get as get
 from ._serialization import serialize as serialize
+from ._sparse import Sparse as Sparse
 from ._stft import STFT as STFT
+from ._timm_init import TimmTruncNormalTF as TimmTruncNormalTF
+from ._torch_default import TorchDefault as TorchDefault
+from ._torch_orthogonal import TorchOrthogonal as TorchOrthogonal
+from ._torch_trunc import TorchTruncNormal as TorchTruncNormal
 from ._variance_scaling import GlorotNormal as GlorotNormal
 from ._variance_scaling import GlorotUniform as GlorotUniform
 from ._variance_scaling import HeNormal as HeNormal
@@ -51,6 +66,8 @@ from ._variance_scaling import HeUniform as HeUniform
 from ._variance_scaling import LecunNormal as LecunNormal
 from ._variance_scaling import LecunUniform as LecunUniform
 from ._variance_scaling import VarianceScaling as VarianceScaling
+from ._xavier import XavierNormal as XavierNormal
+from ._xavier import XavierUniform as XavierUniform
 
 __version__ = "0.1.0"
 
@@ -59,6 +76,9 @@ __all__ = [
     "STREAM_VERSION",
     "ConfigError",
     "Constant",
+    "DeltaOrthogonal",
+    "Dirac",
+    "Eye",
     "GlorotNormal",
     "GlorotUniform",
     "HeNormal",
@@ -67,6 +87,12 @@ __all__ = [
     "Initializer",
     "InvalidArgumentError",
     "InvalidTypeError",
+    "JaxOrthogonal",
+    "JaxTruncatedNormal",
+    "JaxUniform",
+    "JaxVarianceScaling",
+    "KaimingNormal",
+    "KaimingUniform",
     "LecunNormal",
     "LecunUniform",
     "Ones",
@@ -75,14 +101,22 @@ __all__ = [
     "RandomUniform",
     "ResourceLimitError",
     "SeedGenerator",
+    "Sparse",
+    "TimmTruncNormalTF",
+    "TorchDefault",
+    "TorchOrthogonal",
+    "TorchTruncNormal",
     "TruncatedNormal",
     "UnknownInitializerError",
     "UnsafeConfigError",
     "UnseededReuseWarning",
     "VarianceScaling",
     "WeightinitError",
+    "XavierNormal",
+    "XavierUniform",
     "Zeros",
     "__version__",
+    "calculate_gain",
     "compute_fans",
     "deserialize",
     "floatx",

@@ -15,11 +15,20 @@ from typing import Any, TypeVar
 
 from ._base import Initializer
 from ._constant import Constant, Ones, Zeros
+from ._dirac import Dirac, Eye
 from ._errors import InvalidArgumentError, InvalidTypeError, short_repr
 from ._identity import Identity
+from ._jax_init import JaxTruncatedNormal, JaxUniform, JaxVarianceScaling
+from ._jax_orthogonal import DeltaOrthogonal, JaxOrthogonal
+from ._kaiming import KaimingNormal, KaimingUniform
 from ._orthogonal import Orthogonal
 from ._random import RandomNormal, RandomUniform, TruncatedNormal
+from ._sparse import Sparse
 from ._stft import STFT
+from ._timm_init import TimmTruncNormalTF
+from ._torch_default import TorchDefault
+from ._torch_orthogonal import TorchOrthogonal
+from ._torch_trunc import TorchTruncNormal
 from ._variance_scaling import (
     GlorotNormal,
     GlorotUniform,
@@ -29,10 +38,14 @@ from ._variance_scaling import (
     LecunUniform,
     VarianceScaling,
 )
+from ._xavier import XavierNormal, XavierUniform
 
 __all__ = [
     "BUILTIN_CLASSES",
     "BUILTIN_KEYS",
+    "FRAMEWORK_CLASSES",
+    "FRAMEWORK_KEYS",
+    "FRAMEWORK_PACKAGE",
     "canonical_name",
     "lookup_builtin",
     "lookup_registered",
@@ -89,6 +102,39 @@ def _build_keys() -> dict[str, type[Initializer]]:
 BUILTIN_KEYS: dict[str, type[Initializer]] = _build_keys()
 _CANONICAL = {cls: cls.__name__ for cls in BUILTIN_CLASSES}
 
+#: the namespace of the initializers from other frameworks (torch.nn.init, jax.nn.initializers, timm)
+FRAMEWORK_PACKAGE = "weightinit"
+#: initializers beyond Keras's catalog, in the order of the docs' comparison table. They are
+#: registered under ``"weightinit>ClassName"`` only: no bare or snake_case alias, so a Keras config
+#: never meets a name Keras does not know, and no name can ever collide with a Keras built-in (nor
+#: mean JAX's ``kaiming_normal``, a truncated normal, where torch's is not).
+FRAMEWORK_CLASSES: tuple[type[Initializer], ...] = (
+    KaimingUniform,
+    KaimingNormal,
+    XavierUniform,
+    XavierNormal,
+    TorchTruncNormal,
+    Dirac,
+    Eye,
+    Sparse,
+    TorchOrthogonal,
+    TorchDefault,
+    JaxVarianceScaling,
+    JaxTruncatedNormal,
+    JaxUniform,
+    JaxOrthogonal,
+    DeltaOrthogonal,
+    TimmTruncNormalTF,
+)
+FRAMEWORK_KEYS: dict[str, type[Initializer]] = {
+    f"{FRAMEWORK_PACKAGE}>{cls.__name__}": cls for cls in FRAMEWORK_CLASSES
+}
+_FRAMEWORK_NAMES = {cls: key for key, cls in FRAMEWORK_KEYS.items()}
+for _cls in FRAMEWORK_CLASSES:
+    # serialize() writes the class's module: the public one, never a "keras..." module that a
+    # Keras loader would resolve as its own built-in
+    _cls.__module__ = "weightinit.initializers"
+
 _lock = threading.Lock()
 _registered: dict[str, Any] = {}
 _names_by_object: dict[int, str] = {}
@@ -106,11 +152,14 @@ def lookup_builtin(name: str) -> type[Initializer] | None:
 
 
 def lookup_registered(key: str) -> Any:
-    return _registered.get(key)
+    framework = FRAMEWORK_KEYS.get(key)
+    return framework if framework is not None else _registered.get(key)
 
 
 def registered_name_of(obj: object) -> str | None:
     """``"package>Name"`` if ``obj`` (a class or function) was registered."""
+    if isinstance(obj, type) and obj in _FRAMEWORK_NAMES:
+        return _FRAMEWORK_NAMES[obj]
     return _names_by_object.get(id(obj))
 
 
