@@ -75,7 +75,7 @@ class Dirac(BuiltinInitializer):
         (i0, i1), (o0, o1) = region[-2:]
         keep = (d >= i0) & (d < i1) & (o >= o0) & (o < o1)
         taps = tuple(c - lo for c, (lo, _) in zip(centre, region[:-2], strict=True))
-        where = (*taps, d[keep] - i0, o[keep] - o0)
+        where: tuple[Any, ...] = (*taps, d[keep] - i0, o[keep] - o0)
         out[where] = 1
         return out
 
