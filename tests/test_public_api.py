@@ -135,6 +135,7 @@ WEIGHTINIT_ALL = [
     "get",
     "get_max_bytes",
     "initializers",
+    "inspect_model",
     "register_initializer",
     "serialize",
     "set_floatx",

@@ -34,6 +34,7 @@ from ._errors import WeightinitError as WeightinitError
 from ._fans import compute_fans as compute_fans
 from ._gain import calculate_gain as calculate_gain
 from ._identity import Identity as Identity
+from ._inspect import inspect_model as inspect_model
 from ._jax_init import JaxTruncatedNormal as JaxTruncatedNormal
 from ._jax_init import JaxUniform as JaxUniform
 from ._jax_init import JaxVarianceScaling as JaxVarianceScaling
@@ -123,6 +124,7 @@ __all__ = [
     "get",
     "get_max_bytes",
     "initializers",
+    "inspect_model",
     "register_initializer",
     "serialize",
     "set_floatx",

@@ -60,6 +60,7 @@ examples:
   weightinit compare glorot_uniform he_normal lecun_normal --shape 784 256 --plot cmp.png
   weightinit advise --activation gelu --layer dense
   weightinit propagate he_normal "RandomNormal(stddev=1.0)" --activation relu --plot prop.png
+  weightinit inspect model.keras --stats
 
 Run 'weightinit COMMAND --help' for the options of each command."""
 
@@ -266,6 +267,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--plot", metavar="FILE.png", help="write the curves (needs matplotlib)")
     _common(p, "print the traces as JSON")
+
+    from ._inspect_cmd import add_inspect_parser
+
+    add_inspect_parser(commands, _formatter)
     return parser
 
 
@@ -455,7 +460,14 @@ def _cmd_propagate(args: argparse.Namespace) -> None:
     _emit(lines)
 
 
+def _cmd_inspect(args: argparse.Namespace) -> None:
+    from ._inspect_cmd import run_inspect
+
+    run_inspect(args, _emit, _emit_json)
+
+
 COMMANDS = {
+    "inspect": _cmd_inspect,
     "list": _cmd_list,
     "show": _cmd_show,
     "compare": _cmd_compare,

@@ -1,0 +1,259 @@
+"""HDF5 weight files through h5py (an optional extra): Keras 3 ``.weights.h5`` and legacy ``.h5``.
+
+- Keras 3 ``model.weights.h5`` (inside ``.keras``, or saved alone): groups
+  follow the model's attributes (``layers/dense/vars/0``); each ``vars`` group
+  carries the layer's ``name``, and variables are numbered in creation order.
+- Legacy ``.h5`` (Keras 3 ``model.save("m.h5")``, Keras 2 / tf.keras): the
+  root attribute ``model_config`` holds the JSON config; ``model_weights/<layer>``
+  lists its weights in the ``weight_names`` attribute (``"dense/kernel:0"``).
+
+Only hard links are followed (never soft or external links, which could point
+anywhere), every object is visited once (cyclic links), and walks are bounded.
+No dataset is read here: tensors are :class:`H5Tensor` s, sampled on demand.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+from typing import Any
+
+import numpy as np
+
+from ._assemble import FileWeight
+from ._common import MAX_TENSOR_RANK, MAX_TENSORS, InspectError, MissingDependencyError
+from ._jsonread import load_json
+from ._tensor import H5Tensor
+
+__all__ = ["H5Model", "RangeFile", "is_hdf5", "open_h5"]
+
+HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+#: a dataset may declare at most this many bytes (the file cannot hold more anyway)
+MAX_DATASET_BYTES = 1 << 40
+MAX_GROUP_DEPTH = 64
+
+
+def is_hdf5(head: bytes) -> bool:
+    return head.startswith(HDF5_MAGIC)
+
+
+def _h5py() -> Any:
+    try:
+        import h5py
+    except ImportError:
+        raise MissingDependencyError(
+            "reading HDF5 files (.h5, and the weights inside .keras) needs h5py: pip install 'weightinit[h5]'"
+        ) from None
+    return h5py
+
+
+class RangeFile(io.RawIOBase):
+    """A read-only, seekable view of ``size`` bytes at ``offset`` of a file (a stored zip member)."""
+
+    def __init__(self, path: str | os.PathLike[str], offset: int, size: int) -> None:
+        super().__init__()
+        self._handle = open(path, "rb")
+        self._offset, self._size, self._pos = offset, size, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, pos: int, whence: int = 0) -> int:
+        base = {0: 0, 1: self._pos, 2: self._size}[whence]
+        self._pos = max(0, base + pos)
+        return self._pos
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        want = max(0, min(len(view), self._size - self._pos))
+        if want == 0:
+            return 0
+        self._handle.seek(self._offset + self._pos)
+        got = self._handle.readinto(view[:want]) or 0
+        self._pos += got
+        return got
+
+    def close(self) -> None:
+        if not self.closed:
+            self._handle.close()
+        super().close()
+
+
+def open_h5(source: Any, what: str) -> Any:
+    """``h5py.File`` for a path or a file-like object, with one-line errors."""
+    h5py = _h5py()
+    try:
+        return h5py.File(source, "r")
+    except (OSError, ValueError, RuntimeError, KeyError) as exc:
+        raise InspectError(f"{what} is not a readable HDF5 file ({str(exc)[:160]}).") from None
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    if isinstance(value, np.ndarray) and value.shape == ():
+        return _text(value.item())
+    return value if isinstance(value, str) else None
+
+
+def _names(value: Any) -> list[str]:
+    if value is None:
+        return []
+    try:
+        items = list(np.asarray(value).reshape(-1))
+    except (TypeError, ValueError):
+        return []
+    return [t for t in (_text(v) for v in items) if t]
+
+
+class H5Model:
+    """An open HDF5 weights file: its config (legacy files) and its weights, read lazily."""
+
+    def __init__(self, handle: Any, what: str) -> None:
+        self.h5py = _h5py()
+        self.file, self.what = handle, what
+        self._seen: set[tuple[int, int]] = set()
+        self._visits = 0
+
+    def close(self) -> None:
+        try:
+            self.file.close()
+        except Exception:  # closing a broken file must not hide the real error
+            pass
+
+    # ------------------------------------------------------------------ attributes and config
+    def attr_text(self, name: str) -> str | None:
+        try:
+            return _text(self.file.attrs.get(name))
+        except (OSError, RuntimeError, TypeError, ValueError):
+            return None
+
+    def model_config(self) -> Any:
+        raw = self.attr_text("model_config")
+        if raw is None:
+            return None
+        return load_json(raw, f"{self.what}: model_config attribute")
+
+    def is_legacy(self) -> bool:
+        return (
+            "model_config" in self.file.attrs
+            or "layer_names" in self.file.attrs
+            or ("model_weights" in self.file and "layer_names" in self.file["model_weights"].attrs)
+        )
+
+    # ------------------------------------------------------------------ walking
+    def _child(self, group: Any, name: str) -> Any:
+        """A hard-linked child, visited once (cycles), or None."""
+        try:
+            link = group.get(name, getlink=True)
+            if not isinstance(link, self.h5py.HardLink):
+                return None
+            obj = group[name]
+            info = self.h5py.h5o.get_info(obj.id)
+            key = (info.fileno, info.addr)
+        except (OSError, KeyError, RuntimeError, ValueError, TypeError):
+            return None
+        if key in self._seen:
+            return None
+        self._seen.add(key)
+        self._visits += 1
+        if self._visits > MAX_TENSORS:
+            raise InspectError(f"{self.what} holds more than {MAX_TENSORS} objects.")
+        return obj
+
+    def _follow(self, group: Any, path: str) -> Any:
+        """The object at a relative ``path``, through hard links only (never soft/external)."""
+        obj = group
+        for part in path.split("/"):
+            if not part:
+                continue
+            try:
+                if not isinstance(obj, self.h5py.Group) or part not in obj:
+                    return None
+                if not isinstance(obj.get(part, getlink=True), self.h5py.HardLink):
+                    return None
+                obj = obj[part]
+            except (OSError, KeyError, RuntimeError, ValueError, TypeError):
+                return None
+        return obj
+
+    def _tensor(
+        self, dataset: Any, chain: tuple[str, ...], name: str | None, index: int
+    ) -> FileWeight | None:
+        try:
+            shape = tuple(int(n) for n in dataset.shape)
+            dtype = np.dtype(dataset.dtype)
+        except (TypeError, ValueError, OSError, RuntimeError):
+            return None
+        if dtype.kind not in "fiub" or len(shape) > MAX_TENSOR_RANK:
+            return None
+        if math.prod(shape) * dtype.itemsize > MAX_DATASET_BYTES:
+            raise InspectError(
+                f"{self.what}: dataset {dataset.name!r} declares shape {shape}, more than "
+                f"{MAX_DATASET_BYTES} bytes: refusing a corrupt or hostile file."
+            )
+        return FileWeight(chain, name, index, shape, dtype.name, H5Tensor(dataset, shape, dtype))
+
+    def keras3_weights(self) -> list[FileWeight]:
+        """Weights of a Keras 3 ``.weights.h5``: layer chains from the ``vars`` groups' names."""
+        out: list[FileWeight] = []
+        stack: list[tuple[Any, tuple[str, ...], int]] = [(self.file, (), 0)]
+        while stack:
+            group, chain, depth = stack.pop()
+            if depth > MAX_GROUP_DEPTH:
+                raise InspectError(f"{self.what} nests groups deeper than {MAX_GROUP_DEPTH} levels.")
+            own = chain
+            vars_group = self._child(group, "vars") if "vars" in group else None
+            if vars_group is not None and isinstance(vars_group, self.h5py.Group):
+                name = _text(vars_group.attrs.get("name"))
+                if depth > 0:  # the root's vars belong to the model itself
+                    own = (*chain, name or group.name.rsplit("/", 1)[-1])
+                for key in sorted(vars_group, key=lambda k: (len(k), k)):
+                    dataset = self._child(vars_group, key)
+                    if isinstance(dataset, self.h5py.Dataset):
+                        index = int(key) if key.isdigit() else len(out)
+                        weight = self._tensor(dataset, own, None, index)
+                        if weight is not None:
+                            out.append(weight)
+            children = []
+            for key in group:
+                if key == "vars":
+                    continue
+                child = self._child(group, key)
+                if isinstance(child, self.h5py.Group):
+                    children.append((child, own, depth + 1))
+            stack.extend(reversed(children))
+        return out
+
+    def legacy_weights(self) -> list[FileWeight]:
+        """Weights of a legacy ``.h5`` (``model_weights/<layer>`` and ``weight_names``)."""
+        root = self.file["model_weights"] if "model_weights" in self.file else self.file
+        layer_names = _names(root.attrs.get("layer_names")) or [k for k in root]
+        out: list[FileWeight] = []
+        for layer in layer_names:
+            group = self._child(root, layer) if layer in root else None
+            if group is None or not isinstance(group, self.h5py.Group):
+                continue
+            names = _names(group.attrs.get("weight_names"))
+            for i, full in enumerate(names):
+                dataset = self._follow(group, full)
+                if not isinstance(dataset, self.h5py.Dataset):
+                    continue
+                parts = full.split(":")[0].split("/")
+                chain = tuple(parts[:-1])
+                if not chain or chain[0] != layer:
+                    chain = (layer, *chain)
+                weight = self._tensor(dataset, chain, parts[-1], i)
+                if weight is not None:
+                    out.append(weight)
+        return out
