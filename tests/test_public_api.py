@@ -76,6 +76,27 @@ CLASSES = [
     "Zeros",
 ]
 
+#: the classes with torch.nn.init / jax.nn.initializers / timm semantics (docs/frameworks.md), public in
+#: both ``weightinit`` and ``weightinit.initializers``, named ``"weightinit>Name"`` in configs
+FRAMEWORK_CLASSES = [
+    "DeltaOrthogonal",
+    "Dirac",
+    "Eye",
+    "JaxOrthogonal",
+    "JaxTruncatedNormal",
+    "JaxUniform",
+    "JaxVarianceScaling",
+    "KaimingNormal",
+    "KaimingUniform",
+    "Sparse",
+    "TimmTruncNormalTF",
+    "TorchDefault",
+    "TorchOrthogonal",
+    "TorchTruncNormal",
+    "XavierNormal",
+    "XavierUniform",
+]
+
 #: alias -> the class it must *be*
 ALIASES = {
     "IdentityInitializer": "Identity",
@@ -105,6 +126,9 @@ WEIGHTINIT_ALL = [
     "STREAM_VERSION",
     "ConfigError",
     "Constant",
+    "DeltaOrthogonal",
+    "Dirac",
+    "Eye",
     "GlorotNormal",
     "GlorotUniform",
     "HeNormal",
@@ -113,6 +137,12 @@ WEIGHTINIT_ALL = [
     "Initializer",
     "InvalidArgumentError",
     "InvalidTypeError",
+    "JaxOrthogonal",
+    "JaxTruncatedNormal",
+    "JaxUniform",
+    "JaxVarianceScaling",
+    "KaimingNormal",
+    "KaimingUniform",
     "LecunNormal",
     "LecunUniform",
     "Ones",
@@ -121,14 +151,22 @@ WEIGHTINIT_ALL = [
     "RandomUniform",
     "ResourceLimitError",
     "SeedGenerator",
+    "Sparse",
+    "TimmTruncNormalTF",
+    "TorchDefault",
+    "TorchOrthogonal",
+    "TorchTruncNormal",
     "TruncatedNormal",
     "UnknownInitializerError",
     "UnsafeConfigError",
     "UnseededReuseWarning",
     "VarianceScaling",
     "WeightinitError",
+    "XavierNormal",
+    "XavierUniform",
     "Zeros",
     "__version__",
+    "calculate_gain",
     "compute_fans",
     "deserialize",
     "floatx",
@@ -149,13 +187,14 @@ def _public(module: object) -> list[str]:
     return sorted(name for name in dir(module) if not name.startswith("_"))
 
 
-def test_initializers_public_names_are_the_39_keras_names() -> None:
+def test_initializers_public_names_are_the_39_keras_names_and_the_framework_classes() -> None:
     assert len(KERAS_PUBLIC_NAMES) == 39
-    assert _public(initializers) == sorted(KERAS_PUBLIC_NAMES)
+    assert len(FRAMEWORK_CLASSES) == 16
+    assert _public(initializers) == sorted(KERAS_PUBLIC_NAMES + FRAMEWORK_CLASSES)
 
 
 def test_initializers_dunder_all_matches_the_public_names() -> None:
-    assert sorted(initializers.__all__) == sorted(KERAS_PUBLIC_NAMES)
+    assert sorted(initializers.__all__) == sorted(KERAS_PUBLIC_NAMES + FRAMEWORK_CLASSES)
     assert len(set(initializers.__all__)) == len(initializers.__all__)
 
 
@@ -163,7 +202,16 @@ def test_initializers_public_names_match_installed_keras() -> None:
     keras = pytest.importorskip("keras")
     keras_names = sorted(n for n in dir(keras.initializers) if not (n.startswith("__") and n.endswith("__")))
     assert keras_names == sorted(KERAS_PUBLIC_NAMES)
-    assert _public(initializers) == keras_names
+    assert not set(keras_names) & set(FRAMEWORK_CLASSES)  # no framework class shadows a Keras name
+    assert sorted(set(_public(initializers)) - set(FRAMEWORK_CLASSES)) == keras_names
+
+
+@pytest.mark.parametrize("name", FRAMEWORK_CLASSES)
+def test_framework_classes_are_public_in_both_modules(name: str) -> None:
+    cls = getattr(wi, name)
+    assert getattr(initializers, name) is cls
+    assert isinstance(cls, type) and issubclass(cls, wi.Initializer) and cls.__name__ == name
+    assert cls.__module__ == "weightinit.initializers"
 
 
 def test_initializers_classes_and_their_kinds() -> None:
