@@ -191,6 +191,11 @@ def register_initializer(package: str = "Custom", name: str | None = None) -> Ca
             f"Argument `package` must be a non-empty identifier-like str without '>'. "
             f"Received: package={short_repr(package)}"
         )
+    if package == FRAMEWORK_PACKAGE:
+        raise InvalidArgumentError(
+            f"Cannot register under package={package!r}: it is reserved for weightinit's own "
+            "initializers (torch.nn.init, jax.nn.initializers and timm semantics)."
+        )
     if name is not None and (not isinstance(name, str) or not _PART.fullmatch(name)):
         raise InvalidArgumentError(
             f"Argument `name` must be None or an identifier-like str. Received: name={short_repr(name)}"

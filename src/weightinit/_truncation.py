@@ -128,7 +128,7 @@ def _inverse_cdf(
     if lower + upper > 0:  # sample the mirrored interval, in the lower tail
         lower, upper, sign = -upper, -lower, -1.0
     p_low = phi_decimal(lower) if lower >= -FAR else Decimal(0)
-    p_high = phi_decimal(min(upper, FAR))
+    p_high = phi_decimal(min(upper, FAR)) if upper >= -FAR else Decimal(0)
     if not float(p_high) > 1e-280:
         raise InvalidArgumentError(
             f"{owner}: the bounds lie more than 37 standard deviations from the mean, on the same "
