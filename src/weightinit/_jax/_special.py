@@ -1,0 +1,88 @@
+"""``-log`` and the normal quantile of ``weightinit._engine._special``, in ``jax.numpy``.
+
+The same algorithm (AS 241: PPND7 in float32, PPND16 in float64), the same
+constants rounded the same way and the same order of operations; every product
+that feeds an addition goes through :func:`._exact.rounded`, so XLA evaluates
+exactly the reference's sequence of correctly rounded operations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import jax.numpy as jnp
+import numpy as np
+from jax import Array, lax
+
+from .._engine._special import _LN2, _LOG_TERMS, _SQRT_HALF, _TABLES
+from ._exact import rounded
+
+__all__ = ["frexp_normal", "log_neg", "ndtri_q"]
+
+
+def _const(value: float, dtype: jnp.dtype) -> np.floating:  # type: ignore[type-arg]
+    return np.dtype(dtype).type(value)
+
+
+def _horner(coeffs: Sequence[float], x: Array, zero: Array) -> Array:
+    """``sum(coeffs[k] * x**k)`` by Horner's rule from the highest power, no FMA."""
+    dt = x.dtype
+    acc = jnp.full_like(x, _const(coeffs[-1], dt))
+    for c in reversed(coeffs[:-1]):
+        acc = rounded(acc * x, zero) + _const(c, dt)
+    return acc
+
+
+def frexp_normal(r: Array) -> tuple[Array, Array]:
+    """``(m, e)`` with ``r = m * 2**e``, ``0.5 <= m < 1``, for positive normal ``r`` (exact)."""
+    if r.dtype == jnp.float64:
+        bits = lax.bitcast_convert_type(r, jnp.uint64)
+        mant = (bits & np.uint64(0x800FFFFFFFFFFFFF)) | np.uint64(0x3FE0000000000000)
+        e = (lax.shift_right_logical(bits, np.uint64(52)) & np.uint64(0x7FF)).astype(jnp.int32) - 1022
+        return lax.bitcast_convert_type(mant, jnp.float64), e
+    bits32 = lax.bitcast_convert_type(r, jnp.uint32)
+    mant32 = (bits32 & np.uint32(0x807FFFFF)) | np.uint32(0x3F000000)
+    e32 = (lax.shift_right_logical(bits32, np.uint32(23)) & np.uint32(0xFF)).astype(jnp.int32) - 126
+    return lax.bitcast_convert_type(mant32, jnp.float32), e32
+
+
+def log_neg(r: Array, zero: Array) -> Array:
+    """``-log(r)`` for normal ``0 < r <= 1``, as ``weightinit._engine._special.log_neg``."""
+    dt = r.dtype
+    ftype = np.dtype(dt).type
+    m, e = frexp_normal(r)
+    small = m < _const(_SQRT_HALF, dt)
+    m = jnp.where(small, m * _const(2, dt), m)
+    e = e - small.astype(e.dtype)
+    f = m - _const(1, dt)
+    s = f / (f + _const(2, dt))
+    s2 = s * s
+    poly = _horner([1.0 / (2 * k + 1) for k in range(1, _LOG_TERMS[ftype] + 1)], s2, zero)
+    two_s = s + s
+    log_m = two_s + rounded(two_s * (s2 * poly), zero)
+    ef = e.astype(dt)
+    ln2_hi, ln2_lo = _LN2[ftype]
+    inner = rounded(ef * _const(ln2_lo, dt), zero) + log_m
+    return -(rounded(ef * _const(ln2_hi, dt), zero) + inner)
+
+
+def ndtri_q(q: Array, zero: Array, far: bool) -> Array:
+    """The standard normal quantile of ``1/2 + q`` (``-1/2 < q < 1/2``), as ``_engine.ndtri_q``.
+
+    ``far=False`` leaves out the branch for ``sqrt(-log(1/2 - |q|)) > 5``, which
+    inputs with fewer than 37 bits below 1/2 (float32 work, truncation) never reach.
+    """
+    dt = q.dtype
+    tab = _TABLES[np.dtype(dt).type]
+    aq = jnp.abs(q)
+    r = _const(0.180625, dt) - rounded(q * q, zero)
+    central = q * _horner(tab["a"], r, zero) / _horner(tab["b"], r, zero)
+    rt = jnp.sqrt(log_neg(_const(0.5, dt) - aq, zero))
+    rn = rt - _const(1.6, dt)
+    z = _horner(tab["c"], rn, zero) / _horner(tab["d"], rn, zero)
+    if far:
+        rf = rt - _const(5, dt)
+        z_far = _horner(tab["e"], rf, zero) / _horner(tab["f"], rf, zero)
+        z = jnp.where(rt <= _const(5, dt), z, z_far)
+    tail = jnp.where(q < 0, -z, z)
+    return jnp.where(aq <= _const(0.425, dt), central, tail)
