@@ -48,10 +48,13 @@ class TorchTruncNormal(BoundedNormal):
 
     Unlike Keras's TruncatedNormal, the bounds ``a`` and ``b`` are absolute
     values (not multiples of ``std``) and ``std`` is the standard deviation
-    before truncation. Unlike torch, the sampler is the exact inverse CDF for
-    every interval (torch's ``erfinv(2 Phi - 1)`` loses resolution in the
-    tails and then clamps), and no value ever leaves ``[a, b]``: the bounds are
-    rounded inwards to the output dtype. See ``_truncation`` for the paths.
+    before truncation. The sampler is the exact inverse CDF for every interval,
+    in bounded time (torch 2.13 rejects and redraws in a loop; torch before
+    2.x and timm's ``trunc_normal_`` take ``erfinv(2 Phi - 1)`` and clamp, which
+    collapses in the tails), and no value ever leaves ``[a, b]``: the bounds
+    are rounded inwards to the output dtype (torch keeps values in
+    ``[float32(a), float32(b)]``, and ``float32(0.7) < 0.7``); a dtype with no
+    value in ``[a, b]`` is refused. See ``_truncation`` for the paths.
 
     Args:
         mean: the mean before truncation (finite).

@@ -18,9 +18,9 @@ to the whole):
   mirrored to the lower one, where probabilities keep their relative precision.
 
 Every value is then clamped to the absolute bounds rounded inwards to the
-output dtype, so none ever leaves them (torch's ``trunc_normal_`` clamps
-too, but to bounds rounded to nearest, and its ``erfinv`` of
-``2 Phi - 1`` loses the tails).
+output dtype, so none ever leaves them (torch 2.13's ``trunc_normal_``
+keeps values in the bounds rounded to nearest, which can lie outside; timm's
+clamps the ``erfinv`` of ``2 Phi - 1``, which loses the tails).
 """
 
 from __future__ import annotations
