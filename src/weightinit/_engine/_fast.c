@@ -102,6 +102,9 @@ enum { ISA_DEFAULT = 0, ISA_AVX2 = 1, ISA_AVX512 = 2, ISA_COUNT = 3 };
 
 #define BL 512              /* lanes per block */
 #define CHUNK (1u << 16)    /* elements per unit of thread work */
+/* ... and of the strided scatter's work: each destination row (a transposing
+   destination's column) then gets several cache lines per chunk */
+#define SCATTER_CHUNK (1u << 18)
 #define MAXD 64             /* outer dimensions of a region */
 #define KS_PARITY 0x1BD11BDAu
 
@@ -469,6 +472,16 @@ typedef struct {
     uint64_t next; /* next chunk to hand out (atomic) */
     /* test entry point: caller-given words instead of counters */
     const uint32_t *words;
+    /* out[0] is output position pos0 (always 0 but in the strided scatter's chunks) */
+    uint64_t pos0;
+    /* strided destination (fill_strided): when dst is set, each chunk is made in a
+       scratch buffer (out) and copied element by element to dst, whose element
+       (c_0, .., c_{n-1}) of the region is at dst + sum(c_d * dstrides[d]) bytes */
+    char *dst;
+    int dnd;
+    uint64_t dext[MAXD];
+    int64_t dstrides[MAXD];
+    char *scratch0; /* the calling thread's scratch (CHUNK elements) */
 } job_t;
 
 typedef struct {
@@ -690,10 +703,10 @@ WI_INLINE void gen_contig(const job_t *jb, scratch_t *s, uint64_t i, uint64_t n,
             if ((uint64_t)cnt > room) cnt = (int)room;
             if (jb->kind == K_UNIFORM) {
                 uni_run(cnt, (uint32_t)i, (uint32_t)(i >> 32), jb->k0, jb->k1, jb->d0, jb->d1, jb->dbh,
-                        (double *)(jb->out + pos * isz), s->x0, s->x1);
+                        (double *)(jb->out + (pos - jb->pos0) * isz), s->x0, s->x1);
             } else {
                 nrm_run(jb, cnt, (uint32_t)i, (uint32_t)(i >> 32), s->x0, s->x1,
-                        (double *)(jb->out + pos * isz));
+                        (double *)(jb->out + (pos - jb->pos0) * isz));
             }
         } else {
             const uint64_t b0 = i >> 1;
@@ -702,7 +715,7 @@ WI_INLINE void gen_contig(const job_t *jb, scratch_t *s, uint64_t i, uint64_t n,
             if ((uint64_t)cnt + (uint64_t)off > 2 * room) cnt = (int)(2 * room - (uint64_t)off);
             const int nb = (int)(((i + (uint64_t)cnt - 1) >> 1) - b0) + 1;
             run(s->x0, s->x1, s->w, nb, (uint32_t)b0, (uint32_t)(b0 >> 32), jb->k0, jb->k1);
-            em(jb, s->w + off, NULL, cnt, jb->out + pos * isz);
+            em(jb, s->w + off, NULL, cnt, jb->out + (pos - jb->pos0) * isz);
         }
         i += (uint64_t)cnt;
         pos += (uint64_t)cnt;
@@ -720,7 +733,7 @@ WI_INLINE void gen_gather(const job_t *jb, scratch_t *s, int n, uint64_t pos, th
             s->x1[k] = (uint32_t)(s->idx[k] >> 32);
         }
         tf(s->x0, s->x1, n, jb->k0, jb->k1);
-        em(jb, s->x0, s->x1, n, jb->out + pos * isz);
+        em(jb, s->x0, s->x1, n, jb->out + (pos - jb->pos0) * isz);
     } else {
         for (int k = 0; k < n; k++) {
             const uint64_t b = s->idx[k] >> 1;
@@ -729,7 +742,7 @@ WI_INLINE void gen_gather(const job_t *jb, scratch_t *s, int n, uint64_t pos, th
         }
         tf(s->x0, s->x1, n, jb->k0, jb->k1);
         for (int k = 0; k < n; k++) s->w[k] = (s->idx[k] & 1u) ? s->x1[k] : s->x0[k];
-        em(jb, s->w, NULL, n, jb->out + pos * isz);
+        em(jb, s->w, NULL, n, jb->out + (pos - jb->pos0) * isz);
     }
 }
 
@@ -1450,8 +1463,196 @@ static void init_isas(void) {
         if (isa_supported[i]) best_isa = i;
 }
 
-static void run_chunks(job_t *jb) {
+static void scatter_plain(const job_t *jb, const char *src, uint64_t p, uint64_t e);
+
+/* Elements [0, n) of src to dst + j * st, for items of isz bytes. */
+WI_INLINE void copy_strided(char *d, int64_t st, const char *src, uint64_t n, size_t isz) {
+    if ((int64_t)isz == st) {
+        memcpy(d, src, n * isz);
+    } else if (isz == 4) {
+        for (uint64_t j = 0; j < n; j++) memcpy(d + (int64_t)j * st, src + 4 * j, 4);
+    } else if (isz == 8) {
+        for (uint64_t j = 0; j < n; j++) memcpy(d + (int64_t)j * st, src + 8 * j, 8);
+    } else {
+        for (uint64_t j = 0; j < n; j++) memcpy(d + (int64_t)j * st, src + 2 * j, 2);
+    }
+}
+
+/* Rows per group of the blocked scatter (see scatter). */
+#define SCATTER_GROUP 64
+#define SCATTER_ROWS (SCATTER_CHUNK / SCATTER_GROUP + 2)
+
+/* Copy output positions [p, e) (row-major in the region dext), made in src,
+   to their places in the strided destination. The positions are rows of the
+   last axis. When the destination's last-axis stride is large (a transposing
+   destination: a Keras (in, out) matrix into torch's (out, in) memory), the
+   copy goes by tiles of SCATTER_GROUP rows and one cache line of columns: the
+   tile is read from src a line per row into a small buffer, then written
+   column by column, each column being consecutive rows. Power-of-two strides
+   would otherwise map every row of a tile to the same cache set. */
+static void scatter(const job_t *jb, const char *src, uint64_t p, uint64_t e) {
+    const int nd = jb->dnd;
+    const size_t isz = itemsize_of(jb->dtype);
+    const uint64_t L = nd ? jb->dext[nd - 1] : 1;
+    const int64_t st = nd ? jb->dstrides[nd - 1] : 0;
+    const uint64_t C = 64 / isz; /* columns per tile: one cache line of src */
+    if (nd == 0 || L < C || st == (int64_t)isz) {
+        scatter_plain(jb, src, p, e);
+        return;
+    }
+    char *rows[SCATTER_ROWS];
+    const uint64_t r0 = p / L, r1 = (e - 1) / L; /* first and last row, inclusive */
+    const uint64_t nrows = r1 - r0 + 1;
+    {
+        uint64_t idx[MAXD];
+        char *d = jb->dst;
+        uint64_t r = r0;
+        for (int k = nd - 2; k >= 0; k--) {
+            idx[k] = r % jb->dext[k];
+            r /= jb->dext[k];
+            d += (int64_t)idx[k] * jb->dstrides[k];
+        }
+        for (uint64_t k = 0; k < nrows; k++) {
+            rows[k] = d;
+            for (int a = nd - 2; a >= 0; a--) {
+                d += jb->dstrides[a];
+                if (++idx[a] < jb->dext[a]) break;
+                d -= (int64_t)jb->dext[a] * jb->dstrides[a];
+                idx[a] = 0;
+            }
+        }
+    }
+    const uint64_t first_lo = p % L, last_hi = (e - 1) % L + 1;
+    char tile[SCATTER_GROUP * 64] __attribute__((aligned(64)));
+    for (uint64_t g = 0; g < nrows; g += SCATTER_GROUP) {
+        const uint64_t gn = nrows - g < SCATTER_GROUP ? nrows - g : SCATTER_GROUP;
+        int dense = 1; /* the group's rows follow each other in dst */
+        for (uint64_t k = 1; k < gn && dense; k++) dense = rows[g + k] == rows[g] + k * isz;
+        for (uint64_t cb = 0; cb < L; cb += C) {
+            const uint64_t ce = cb + C < L ? cb + C : L;
+            if (dense && (g > 0 || first_lo <= cb) && (g + gn < nrows || last_hi >= ce)) {
+                /* the whole tile, rows consecutive in dst: transpose in the buffer */
+                const uint64_t w = ce - cb;
+                const char *s0 = src + ((r0 + g) * L + cb - p) * isz;
+                if (isz == 4) {
+                    uint32_t *t = (uint32_t *)tile;
+                    for (uint64_t k = 0; k < gn; k++) {
+                        const uint32_t *sr = (const uint32_t *)(s0 + k * L * isz);
+                        for (uint64_t j = 0; j < w; j++) t[j * SCATTER_GROUP + k] = sr[j];
+                    }
+                } else if (isz == 8) {
+                    uint64_t *t = (uint64_t *)tile;
+                    for (uint64_t k = 0; k < gn; k++) {
+                        const uint64_t *sr = (const uint64_t *)(s0 + k * L * isz);
+                        for (uint64_t j = 0; j < w; j++) t[j * SCATTER_GROUP + k] = sr[j];
+                    }
+                } else {
+                    uint16_t *t = (uint16_t *)tile;
+                    for (uint64_t k = 0; k < gn; k++) {
+                        const uint16_t *sr = (const uint16_t *)(s0 + k * L * isz);
+                        for (uint64_t j = 0; j < w; j++) t[j * SCATTER_GROUP + k] = sr[j];
+                    }
+                }
+                for (uint64_t j = 0; j < w; j++)
+                    memcpy(rows[g] + (int64_t)(cb + j) * st, tile + j * SCATTER_GROUP * isz, gn * isz);
+                continue;
+            }
+            uint64_t lo[SCATTER_GROUP], hi[SCATTER_GROUP];
+            for (uint64_t k = 0; k < gn; k++) {
+                const uint64_t row = g + k;
+                lo[k] = (row == 0 && first_lo > cb) ? first_lo : cb;
+                hi[k] = (row == nrows - 1 && last_hi < ce) ? last_hi : ce;
+                if (lo[k] < hi[k]) {
+                    const uint64_t pos = (r0 + row) * L + lo[k]; /* at src + (pos - p) */
+                    memcpy(tile + k * 64 + (lo[k] - cb) * isz, src + (pos - p) * isz,
+                           (hi[k] - lo[k]) * isz);
+                }
+            }
+            for (uint64_t j = cb; j < ce; j++) {
+                for (uint64_t k = 0; k < gn; k++) {
+                    if (j < lo[k] || j >= hi[k]) continue;
+                    memcpy(rows[g + k] + (int64_t)j * st, tile + k * 64 + (j - cb) * isz, isz);
+                }
+            }
+        }
+    }
+}
+
+/* scatter, element by element along the last axis (short rows, contiguous rows). */
+static void scatter_plain(const job_t *jb, const char *src, uint64_t p, uint64_t e) {
+    const int nd = jb->dnd;
+    const size_t isz = itemsize_of(jb->dtype);
+    uint64_t idx[MAXD];
+    char *d = jb->dst;
+    uint64_t r = p;
+    for (int k = nd - 1; k >= 0; k--) {
+        idx[k] = r % jb->dext[k];
+        r /= jb->dext[k];
+        d += (int64_t)idx[k] * jb->dstrides[k];
+    }
+    const uint64_t inner = nd ? jb->dext[nd - 1] : 1;
+    const int64_t st = nd ? jb->dstrides[nd - 1] : 0;
+    while (p < e) {
+        uint64_t cnt = inner - (nd ? idx[nd - 1] : 0);
+        if (cnt > e - p) cnt = e - p;
+        copy_strided(d, st, src, cnt, isz);
+        src += cnt * isz;
+        p += cnt;
+        if (nd == 0) break;
+        idx[nd - 1] += cnt;
+        d += (int64_t)cnt * st;
+        if (idx[nd - 1] == inner) {
+            d -= (int64_t)inner * st;
+            idx[nd - 1] = 0;
+            for (int k = nd - 2; k >= 0; k--) {
+                d += jb->dstrides[k];
+                if (++idx[k] < jb->dext[k]) break;
+                d -= (int64_t)jb->dext[k] * jb->dstrides[k];
+                idx[k] = 0;
+            }
+        }
+    }
+}
+
+/* The strided scatter: chunks are made in a scratch buffer (the caller's, or
+   one this thread allocates; a helper thread that cannot allocate leaves the
+   chunks to the others), then copied to the destination. */
+static void run_chunks_scatter(job_t *jb, int caller) {
     const range_fn fn = RANGE_FNS[jb->isa];
+    char *buf = caller ? jb->scratch0 : (char *)malloc((size_t)SCATTER_CHUNK * itemsize_of(jb->dtype));
+    job_t *local = caller ? NULL : (job_t *)malloc(sizeof(job_t));
+    job_t own;
+    if (caller) local = &own;
+    if (!buf || !local) {
+        if (!caller) {
+            free(buf);
+            free(local);
+        }
+        return;
+    }
+    memcpy(local, jb, sizeof(job_t));
+    local->dst = NULL;
+    local->out = buf;
+    for (;;) {
+        const uint64_t p = WI_ATOMIC_FETCH_ADD(&jb->next, (uint64_t)SCATTER_CHUNK);
+        if (p >= jb->total) break;
+        const uint64_t e = jb->total - p > SCATTER_CHUNK ? p + SCATTER_CHUNK : jb->total;
+        local->pos0 = p;
+        fn(local, p, e);
+        scatter(jb, buf, p, e);
+    }
+    if (!caller) {
+        free(buf);
+        free(local);
+    }
+}
+
+static void run_chunks_as(job_t *jb, int caller) {
+    const range_fn fn = RANGE_FNS[jb->isa];
+    if (jb->dst) {
+        run_chunks_scatter(jb, caller);
+        return;
+    }
     for (;;) {
         const uint64_t p = WI_ATOMIC_FETCH_ADD(&jb->next, (uint64_t)CHUNK);
         if (p >= jb->total) break;
@@ -1462,14 +1663,15 @@ static void run_chunks(job_t *jb) {
 
 #if WI_THREADS
 static void *thread_main(void *arg) {
-    run_chunks((job_t *)arg);
+    run_chunks_as((job_t *)arg, 0);
     return NULL;
 }
 #endif
 
 /* Runs the job on `threads` threads (the calling one included), GIL released. */
 static void run_job(job_t *jb, int threads) {
-    const uint64_t chunks = (jb->total + CHUNK - 1) / CHUNK;
+    const uint64_t size = jb->dst ? SCATTER_CHUNK : CHUNK;
+    const uint64_t chunks = (jb->total + size - 1) / size;
     if (threads < 1) threads = 1;
     if ((uint64_t)threads > chunks) threads = (int)chunks;
     jb->next = 0;
@@ -1482,13 +1684,13 @@ static void run_job(job_t *jb, int threads) {
         for (int t = 1; t < threads; t++) {
             if (pthread_create(&tids[started], NULL, thread_main, jb) == 0) started++;
         }
-        run_chunks(jb);
+        run_chunks_as(jb, 1);
         for (int t = 0; t < started; t++) pthread_join(tids[t], NULL);
     } else {
-        run_chunks(jb);
+        run_chunks_as(jb, 1);
     }
 #else
-    run_chunks(jb);
+    run_chunks_as(jb, 1);
 #endif
     Py_END_ALLOW_THREADS
 }
@@ -1546,6 +1748,45 @@ PyDoc_STRVAR(fill_doc,
              "in the work precision; bh = largest output value below high (uniform).\n"
              "isa: -1 best, else an index of isas().");
 
+/* The runs of a region (shared by fill and fill_strided); jb->total is set. */
+static int parse_runs(job_t *jb, unsigned long long length, unsigned long long base,
+                      PyObject *sizes, PyObject *offsets, PyObject *strides) {
+    const Py_ssize_t nd = PyTuple_GET_SIZE(sizes);
+    if (nd > MAXD || PyTuple_GET_SIZE(offsets) != nd || PyTuple_GET_SIZE(strides) != nd) {
+        PyErr_SetString(PyExc_ValueError, "sizes, offsets and strides: same length, at most 64");
+        return -1;
+    }
+    if (length == 0 || jb->total % length != 0) {
+        PyErr_SetString(PyExc_ValueError, "buffer length is not a multiple of the run length");
+        return -1;
+    }
+    jb->nouter = (int)nd;
+    if (parse_u64_tuple(sizes, jb->sizes, nd, "sizes") < 0 ||
+        parse_u64_tuple(offsets, jb->offsets, nd, "offsets") < 0 ||
+        parse_u64_tuple(strides, jb->strides, nd, "strides") < 0)
+        return -1;
+    /* the region must hold exactly total / length runs */
+    uint64_t runs = 1;
+    for (Py_ssize_t d = 0; d < nd; d++) {
+        if (jb->sizes[d] == 0) {
+            PyErr_SetString(PyExc_ValueError, "zero size with a non-empty buffer");
+            return -1;
+        }
+        if (runs > UINT64_MAX / jb->sizes[d]) {
+            PyErr_SetString(PyExc_ValueError, "too many runs");
+            return -1;
+        }
+        runs *= jb->sizes[d];
+    }
+    if (runs != jb->total / length) {
+        PyErr_SetString(PyExc_ValueError, "buffer length does not match the runs");
+        return -1;
+    }
+    jb->length = length;
+    jb->base = base;
+    return 0;
+}
+
 static PyObject *py_fill(PyObject *self, PyObject *args) {
     (void)self;
     int kind, dtype, threads, isa;
@@ -1560,11 +1801,6 @@ static PyObject *py_fill(PyObject *self, PyObject *args) {
         return NULL;
     job_t *jb = NULL;
     if (check_kind_dtype(kind, dtype) < 0) goto fail;
-    const Py_ssize_t nd = PyTuple_GET_SIZE(sizes);
-    if (nd > MAXD || PyTuple_GET_SIZE(offsets) != nd || PyTuple_GET_SIZE(strides) != nd) {
-        PyErr_SetString(PyExc_ValueError, "sizes, offsets and strides: same length, at most 64");
-        goto fail;
-    }
     const size_t isz = itemsize_of(dtype);
     if (view.len % (Py_ssize_t)isz != 0) {
         PyErr_SetString(PyExc_ValueError, "buffer size is not a multiple of the item size");
@@ -1581,43 +1817,14 @@ static PyObject *py_fill(PyObject *self, PyObject *args) {
         PyBuffer_Release(&view);
         Py_RETURN_NONE;
     }
-    if (length == 0 || jb->total % length != 0) {
-        PyErr_SetString(PyExc_ValueError, "buffer length is not a multiple of the run length");
-        goto fail;
-    }
     jb->isa = parse_isa(isa);
     if (jb->isa < 0) goto fail;
-    jb->nouter = (int)nd;
-    if (parse_u64_tuple(sizes, jb->sizes, nd, "sizes") < 0 ||
-        parse_u64_tuple(offsets, jb->offsets, nd, "offsets") < 0 ||
-        parse_u64_tuple(strides, jb->strides, nd, "strides") < 0)
-        goto fail;
-    {
-        /* the region must hold exactly total / length runs */
-        uint64_t runs = 1;
-        for (Py_ssize_t d = 0; d < nd; d++) {
-            if (jb->sizes[d] == 0) {
-                PyErr_SetString(PyExc_ValueError, "zero size with a non-empty buffer");
-                goto fail;
-            }
-            if (runs > UINT64_MAX / jb->sizes[d]) {
-                PyErr_SetString(PyExc_ValueError, "too many runs");
-                goto fail;
-            }
-            runs *= jb->sizes[d];
-        }
-        if (runs != jb->total / length) {
-            PyErr_SetString(PyExc_ValueError, "buffer length does not match the runs");
-            goto fail;
-        }
-    }
+    if (parse_runs(jb, length, base, sizes, offsets, strides) < 0) goto fail;
     jb->kind = kind;
     jb->dtype = dtype;
     jb->k0 = k0;
     jb->k1 = k1;
     jb->out = (char *)view.buf;
-    jb->length = length;
-    jb->base = base;
     set_params(jb, p0, p1, bh);
     run_job(jb, threads);
     PyMem_Free(jb);
@@ -1626,6 +1833,84 @@ static PyObject *py_fill(PyObject *self, PyObject *args) {
 fail:
     PyMem_Free(jb);
     PyBuffer_Release(&view);
+    return NULL;
+}
+
+PyDoc_STRVAR(fill_strided_doc,
+             "fill_strided(kind, dtype, k0, k1, scratch, address, extents, byte_strides, length, "
+             "base, sizes, offsets, strides, p0, p1, bh, threads, isa)\n\n"
+             "Like fill, but the output is the strided array at ``address`` (the caller keeps it\n"
+             "alive and writable, its elements not overlapping): element (c_0, ..) of the region\n"
+             "``extents`` is at address + sum(c_d * byte_strides[d]). Chunks are made in scratch\n"
+             "buffers of SCATTER_CHUNK elements (``scratch``: the calling thread's) and copied.");
+
+static PyObject *py_fill_strided(PyObject *self, PyObject *args) {
+    (void)self;
+    int kind, dtype, threads, isa;
+    unsigned int k0, k1;
+    Py_buffer scratch;
+    unsigned long long address, length, base;
+    PyObject *extents, *bstrides, *sizes, *offsets, *strides;
+    double p0, p1, bh;
+    if (!PyArg_ParseTuple(args, "iiIIw*KO!O!KKO!O!O!dddii", &kind, &dtype, &k0, &k1, &scratch,
+                          &address, &PyTuple_Type, &extents, &PyTuple_Type, &bstrides, &length,
+                          &base, &PyTuple_Type, &sizes, &PyTuple_Type, &offsets, &PyTuple_Type,
+                          &strides, &p0, &p1, &bh, &threads, &isa))
+        return NULL;
+    job_t *jb = NULL;
+    if (check_kind_dtype(kind, dtype) < 0) goto fail;
+    const size_t isz = itemsize_of(dtype);
+    const Py_ssize_t nd = PyTuple_GET_SIZE(extents);
+    if (nd > MAXD || PyTuple_GET_SIZE(bstrides) != nd) {
+        PyErr_SetString(PyExc_ValueError, "extents and byte_strides: same length, at most 64");
+        goto fail;
+    }
+    if ((uint64_t)scratch.len < (uint64_t)SCATTER_CHUNK * isz || address == 0) {
+        PyErr_SetString(PyExc_ValueError, "scratch must hold SCATTER_CHUNK elements; address non-zero");
+        goto fail;
+    }
+    jb = (job_t *)PyMem_Calloc(1, sizeof(job_t));
+    if (!jb) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    if (parse_u64_tuple(extents, jb->dext, nd, "extents") < 0) goto fail;
+    jb->total = 1;
+    for (Py_ssize_t d = 0; d < nd; d++) {
+        PyObject *item = PyTuple_GET_ITEM(bstrides, d);
+        long long v = PyLong_AsLongLong(item);
+        if (v == -1 && PyErr_Occurred()) goto fail;
+        jb->dstrides[d] = (int64_t)v;
+        if (jb->dext[d] && jb->total > UINT64_MAX / jb->dext[d]) {
+            PyErr_SetString(PyExc_ValueError, "too many elements");
+            goto fail;
+        }
+        jb->total *= jb->dext[d];
+    }
+    if (jb->total == 0) {
+        PyMem_Free(jb);
+        PyBuffer_Release(&scratch);
+        Py_RETURN_NONE;
+    }
+    jb->isa = parse_isa(isa);
+    if (jb->isa < 0) goto fail;
+    if (parse_runs(jb, length, base, sizes, offsets, strides) < 0) goto fail;
+    jb->kind = kind;
+    jb->dtype = dtype;
+    jb->k0 = k0;
+    jb->k1 = k1;
+    jb->dst = (char *)(uintptr_t)address;
+    jb->dnd = (int)nd;
+    jb->scratch0 = (char *)scratch.buf;
+    jb->out = jb->scratch0;
+    set_params(jb, p0, p1, bh);
+    run_job(jb, threads);
+    PyMem_Free(jb);
+    PyBuffer_Release(&scratch);
+    Py_RETURN_NONE;
+fail:
+    PyMem_Free(jb);
+    PyBuffer_Release(&scratch);
     return NULL;
 }
 
@@ -1747,6 +2032,7 @@ static PyObject *py_getenv(PyObject *self, PyObject *name) {
 
 static PyMethodDef methods[] = {
     {"fill", py_fill, METH_VARARGS, fill_doc},
+    {"fill_strided", py_fill_strided, METH_VARARGS, fill_strided_doc},
     {"transform", py_transform, METH_VARARGS, transform_doc},
     {"threefry", py_threefry, METH_VARARGS, threefry_doc},
     {"isas", py_isas, METH_NOARGS,
@@ -1767,6 +2053,7 @@ PyMODINIT_FUNC PyInit__fast(void) {
     PyObject *m = PyModule_Create(&module);
     if (!m) return NULL;
     if (PyModule_AddIntConstant(m, "CHUNK", CHUNK) < 0 ||
+        PyModule_AddIntConstant(m, "SCATTER_CHUNK", SCATTER_CHUNK) < 0 ||
         PyModule_AddIntConstant(m, "BLOCK", BL) < 0 ||
         PyModule_AddIntConstant(m, "THREADS", WI_THREADS) < 0) {
         Py_DECREF(m);

@@ -26,7 +26,7 @@ try:  # pragma: no cover - depends on the build
 except ImportError:  # pragma: no cover
     _fast = None
 
-__all__ = ["available", "fill_runs", "getenv", "num_threads"]
+__all__ = ["available", "fill_runs", "fill_strided", "getenv", "num_threads"]
 
 KIND_CODES = {"uniform": 0, "normal": 1, "truncated_normal": 2}
 # by dtype name, so that bfloat16 needs no import of ml_dtypes here
@@ -135,6 +135,53 @@ def fill_runs(kind: str, key: tuple[int, int], runs: Any, flat: Any, transform: 
         bh,
         # one chunk of work runs on the calling thread anyway: skip asking for the CPUs
         num_threads() if flat.size > _fast.CHUNK else 1,
+        isa,
+    )
+    return True
+
+
+def fill_strided(kind: str, key: tuple[int, int], runs: Any, out: Any, transform: Any) -> bool:
+    """Like :func:`fill_runs` for a strided ``out`` (the region's shape, non-negative strides,
+    no overlapping elements, writable); False if the kernel cannot."""
+    if _fast is None or not hasattr(_fast, "fill_strided"):
+        return False
+    code = DTYPE_CODES.get(dtype_name(out.dtype))
+    if (
+        code is None
+        or kind not in KIND_CODES
+        or not out.flags.writeable
+        or out.ndim > MAX_OUTER_DIMS
+        or len(runs.outer_sizes) > MAX_OUTER_DIMS
+        or any(s < 0 for s in out.strides)
+    ):
+        return False
+    if out.size == 0:
+        return True
+    if out.size != runs.count * runs.length:
+        return False
+    if transform.constant is not None:
+        out[...] = transform.constant
+        return True
+    bh = float(transform.below_high) if kind == "uniform" else 0.0
+    scratch = np.empty(_fast.SCATTER_CHUNK * out.dtype.itemsize, dtype=np.uint8)
+    _fast.fill_strided(
+        KIND_CODES[kind],
+        code,
+        int(key[0]) & 0xFFFFFFFF,
+        int(key[1]) & 0xFFFFFFFF,
+        scratch,
+        int(out.__array_interface__["data"][0]),
+        tuple(map(int, out.shape)),
+        tuple(map(int, out.strides)),
+        int(runs.length),
+        int(runs.base) & 0xFFFFFFFFFFFFFFFF,
+        tuple(map(int, runs.outer_sizes)),
+        tuple(map(int, runs.outer_offsets)),
+        tuple(map(int, runs.outer_strides)),
+        float(transform.p0),
+        float(transform.p1),
+        bh,
+        num_threads() if out.size > _fast.SCATTER_CHUNK else 1,
         isa,
     )
     return True

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["Runs", "runs_of"]
+__all__ = ["Runs", "box_tiles", "runs_of"]
 
 
 @dataclass(frozen=True)
@@ -76,3 +76,33 @@ def runs_of(shape: tuple[int, ...], region: tuple[tuple[int, int], ...]) -> Runs
         outer_strides=tuple(strides[:k]),
         base=region[k][0] * strides[k],
     )
+
+
+def box_tiles(
+    region: tuple[tuple[int, int], ...], max_elements: int
+) -> Iterator[tuple[tuple[int, int], ...]]:
+    """Split ``region`` into boxes of at most ``max_elements`` (at least one element each).
+
+    The boxes are whole on the trailing axes and cut along one axis ``k`` (the
+    first whose trailing block fits), single on the axes before it, in row-major
+    order, so each is a run of consecutive positions of the region.
+
+    >>> list(box_tiles(((0, 2), (1, 4)), 4))
+    [((0, 1), (1, 4)), ((1, 2), (1, 4))]
+    """
+    ext = [stop - start for start, stop in region]
+    if math.prod(ext) == 0:
+        return
+    if not ext:
+        yield region
+        return
+    k = 0
+    while k < len(ext) - 1 and math.prod(ext[k:]) > max_elements:
+        k += 1
+    step = max(1, max_elements // math.prod(ext[k + 1 :]))
+    lead = region[:k]
+    for coords in np.ndindex(*ext[:k]):
+        head = tuple((lo + c, lo + c + 1) for c, (lo, _) in zip(coords, lead, strict=True))
+        lo, hi = region[k]
+        for s in range(lo, hi, step):
+            yield (*head, (s, min(hi, s + step)), *region[k + 1 :])

@@ -20,7 +20,8 @@ from .._dtypes import is_bfloat16
 from . import _kernel
 from ._bits import words_gather, words_range
 from ._keys import derive_key
-from ._layout import runs_of
+from ._layout import box_tiles, runs_of
+from ._target import take_target
 from ._transforms import normal_from_bits, uniform_from_bits
 
 __all__ = ["KINDS", "sample"]
@@ -102,21 +103,38 @@ def sample(
     b: float,
     *,
     backend: str | None = None,
+    out: NDArray[Any] | None = None,
 ) -> NDArray[Any]:
     """Values of ``region`` of the ``shape`` tensor drawn from ``kind``.
 
     ``(a, b)`` is ``(low, high)`` for "uniform" and ``(mean, std)`` otherwise.
     ``backend`` forces "reference" or "kernel" (tests); None picks the fastest.
+    ``out``: a writable array of the region's shape and ``dtype`` (any
+    non-negative strides, no overlapping elements) to write into and return;
+    None takes the array of an enclosing ``writing_into`` when it matches, else
+    allocates. The bits are the same in every case.
     """
     out_shape = tuple(stop - start for start, stop in region)
-    out = np.empty(out_shape, dtype=dtype)
+    if out is None:
+        out = take_target(out_shape, dtype)
+    elif out.shape != out_shape or out.dtype != dtype or not out.flags.writeable:
+        raise ValueError(f"out must be a writable {dtype} array of shape {out_shape}")
+    if out is None:
+        out = np.empty(out_shape, dtype=dtype)
     if out.size == 0:
         return out
     key = derive_key(seed, call, kind)
     transform = _transform_for(kind, a, b, (math.copysign(1.0, a), math.copysign(1.0, b)), dtype)
-    flat = out.reshape(-1)
     runs = runs_of(shape, region)
     use_kernel = _kernel.available() if backend is None else backend == "kernel"
+    if not out.flags.c_contiguous:
+        if use_kernel and _kernel.fill_strided(kind, key, runs, out, transform):
+            return out
+        if backend == "kernel":
+            raise RuntimeError("the compiled kernel is not available")
+        _fill_by_tiles(kind, seed, call, shape, region, dtype, a, b, out)
+        return out
+    flat = out.reshape(-1)
     if use_kernel and _kernel.fill_runs(kind, key, runs, flat, transform):
         return out
     if backend == "kernel":
@@ -137,3 +155,31 @@ def sample(
             pos += idx.size
     assert pos == flat.size == math.prod(out_shape)
     return out
+
+
+def _fill_by_tiles(
+    kind: str,
+    seed: int,
+    call: int,
+    shape: tuple[int, ...],
+    region: tuple[tuple[int, int], ...],
+    dtype: np.dtype[Any],
+    a: float,
+    b: float,
+    out: NDArray[Any],
+) -> None:
+    """Reference path of a strided ``out``: contiguous tiles of the region, copied into place."""
+    for tile in box_tiles(region, 4 * CHUNK):
+        values = sample(
+            kind,
+            seed,
+            call,
+            shape,
+            tile,
+            dtype,
+            a,
+            b,
+            backend="reference",
+            out=np.empty(tuple(e - s for s, e in tile), dtype=dtype),
+        )
+        out[tuple(slice(s - r0, e - r0) for (s, e), (r0, _) in zip(tile, region, strict=True))] = values

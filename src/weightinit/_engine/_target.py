@@ -1,0 +1,72 @@
+"""Generating straight into caller memory: the ``out=`` path of ``sample`` and its context.
+
+An adapter that owns a writable array (a torch tensor's memory seen through
+numpy, possibly with permuted strides) lets the engine write the values there
+instead of into a new array: ``sample(..., out=array)``, or, through an
+initializer's ordinary ``__call__``, the context :func:`writing_into`. Inside
+it, the first ``sample`` call whose region shape and dtype equal the array's
+writes into the array and returns it; every later call allocates as usual. The
+values are the same bits either way (tests compare them).
+
+>>> import numpy as np, weightinit as wi
+>>> from weightinit._engine import writing_into
+>>> buf = np.zeros((4, 3), dtype=np.float32).T          # a strided (3, 4) view
+>>> with writing_into(buf):
+...     got = wi.RandomNormal(seed=0)((3, 4))
+>>> got is buf, bool((buf == wi.RandomNormal(seed=0)((3, 4))).all())
+(True, True)
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["Target", "take_target", "writing_into"]
+
+
+class Target:
+    """One writable array that a single ``sample`` call may fill."""
+
+    __slots__ = ("array", "used")
+
+    def __init__(self, array: NDArray[Any]) -> None:
+        self.array = array
+        self.used = False
+
+
+_TARGET: contextvars.ContextVar[Target | None] = contextvars.ContextVar("weightinit_target", default=None)
+
+
+@contextmanager
+def writing_into(array: NDArray[Any]) -> Iterator[Target]:
+    """Let the first matching ``sample`` call in this context write into ``array``.
+
+    ``array`` must be writable, with non-negative strides and no two elements
+    sharing memory (the caller checks; the engine writes each element once).
+    ``Target.used`` tells afterwards whether the array was filled.
+    """
+    if not isinstance(array, np.ndarray) or not array.flags.writeable:
+        raise ValueError("writing_into needs a writable numpy array")
+    target = Target(array)
+    token = _TARGET.set(target)
+    try:
+        yield target
+    finally:
+        _TARGET.reset(token)
+
+
+def take_target(shape: tuple[int, ...], dtype: np.dtype[Any]) -> NDArray[Any] | None:
+    """The context's array if it is unused and has this shape and dtype (then it is used)."""
+    target = _TARGET.get()
+    if target is None or target.used:
+        return None
+    if target.array.shape != shape or target.array.dtype != dtype:
+        return None
+    target.used = True
+    return target.array

@@ -1,0 +1,120 @@
+"""The engine's ``out=`` path (used by weightinit.torch to write into tensor memory).
+
+Writing into a given array, contiguous or strided (a transposing view, as a
+torch weight seen in Keras order), must give exactly the bits of the normal
+call, on the kernel and on the numpy reference, across chunk boundaries.
+"""
+
+from __future__ import annotations
+
+import ml_dtypes
+import numpy as np
+import pytest
+
+import weightinit as wi
+from weightinit._engine import _kernel, sample, writing_into
+from weightinit._engine._layout import box_tiles
+
+DTYPES = [np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.float16), np.dtype(ml_dtypes.bfloat16)]
+KINDS = [("uniform", -1.0, 1.0), ("normal", 0.0, 1.0), ("truncated_normal", 0.5, 2.0)]
+# (shape, region, permutation of the destination's memory axes)
+CASES = [
+    ((300, 700), ((0, 300), (0, 700)), (1, 0)),
+    ((1000, 700), ((0, 1000), (0, 700)), (1, 0)),  # several scatter chunks, split mid-row
+    ((3, 3, 17, 40), ((0, 3), (1, 3), (2, 17), (0, 40)), (3, 2, 0, 1)),
+    ((70, 33, 20), ((3, 60), (0, 33), (5, 19)), (2, 0, 1)),
+    ((5,), ((1, 4),), (0,)),
+    ((40, 2000), ((0, 40), (0, 2000)), (1, 0)),
+]
+BACKENDS = ["reference", "kernel"] if _kernel.available() else ["reference"]
+
+
+def _strided_out(ext: tuple[int, ...], perm: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    base = np.full(tuple(ext[p] for p in perm), 7, dtype=dtype)
+    return base.transpose(np.argsort(perm))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("kind,a,b", KINDS)
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+def test_strided_out_is_bitwise_the_normal_call(backend: str, kind: str, a: float, b: float, dtype) -> None:
+    for shape, region, perm in CASES:
+        if backend == "reference" and np.prod([e - s for s, e in region]) > 300_000:
+            continue  # the reference is slow; the small cases cover its tiling
+        ref = sample(kind, 7, 0, shape, region, dtype, a, b)
+        out = _strided_out(ref.shape, perm, dtype)
+        got = sample(kind, 7, 0, shape, region, dtype, a, b, backend=backend, out=out)
+        assert got is out
+        assert np.ascontiguousarray(out).tobytes() == ref.tobytes(), (shape, region, perm)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+def test_contiguous_out_and_wrong_out(dtype) -> None:
+    ref = sample("normal", 3, 1, (64, 50), ((0, 64), (0, 50)), dtype, 0.0, 2.0)
+    out = np.zeros((64, 50), dtype=dtype)
+    assert sample("normal", 3, 1, (64, 50), ((0, 64), (0, 50)), dtype, 0.0, 2.0, out=out) is out
+    assert out.tobytes() == ref.tobytes()
+    with pytest.raises(ValueError, match="out must be"):
+        sample("normal", 3, 1, (64, 50), ((0, 64), (0, 50)), dtype, 0.0, 2.0, out=np.zeros((50, 64), dtype))
+    frozen = np.zeros((64, 50), dtype=dtype)
+    frozen.flags.writeable = False
+    with pytest.raises(ValueError, match="out must be"):
+        sample("normal", 3, 1, (64, 50), ((0, 64), (0, 50)), dtype, 0.0, 2.0, out=frozen)
+
+
+def test_constant_uniform_into_strided_out() -> None:
+    out = _strided_out((30, 20), (1, 0), np.dtype(np.float32))
+    sample("uniform", 1, 0, (30, 20), ((0, 30), (0, 20)), np.dtype(np.float32), 0.25, 0.25, out=out)
+    assert (out == 0.25).all()
+
+
+def test_writing_into_feeds_one_matching_call() -> None:
+    init = wi.GlorotUniform(seed=5)
+    ref = init((120, 80))
+    buf = np.zeros((80, 120), np.float32).T
+    with writing_into(buf) as target:
+        got = init((120, 80))
+        again = init((120, 80))  # single use: the second call allocates
+    assert target.used and got is buf and again is not buf
+    assert np.array_equal(buf, ref) and np.array_equal(again, ref)
+    other = np.zeros((3, 3), np.float32)
+    with writing_into(other) as target:
+        init((120, 80))  # shape differs: not used
+        init((3, 3), dtype="float64")  # dtype differs: not used
+    assert not target.used and not other.any()
+    frozen = np.zeros(3, np.float32)
+    frozen.flags.writeable = False
+    with pytest.raises(ValueError, match="writable"), writing_into(frozen):
+        pass  # pragma: no cover
+
+
+def test_writing_into_an_index_call() -> None:
+    init = wi.RandomNormal(seed=2)
+    ref = init((50, 40), index=(slice(10, 30), slice(5, 40)))
+    buf = np.zeros((35, 20), np.float32).T
+    with writing_into(buf):
+        got = init((50, 40), index=(slice(10, 30), slice(5, 40)))
+    assert got is buf and np.array_equal(buf, ref)
+
+
+@pytest.mark.parametrize(
+    "region,limit",
+    [(((0, 7), (2, 9), (0, 5)), 11), (((3, 4),), 1), (((0, 4), (0, 4)), 100), ((), 5), (((0, 0), (0, 3)), 4)],
+)
+def test_box_tiles_cover_the_region_in_order(region, limit) -> None:
+    tiles = list(box_tiles(region, limit))
+    ext = tuple(e - s for s, e in region)
+    seen = np.zeros(ext, dtype=int) if ext else np.zeros((), dtype=int)
+    order = []
+    for tile in tiles:
+        size = int(np.prod([e - s for s, e in tile]))
+        assert 1 <= size <= max(limit, 1) or size <= limit
+        idx = tuple(slice(s - r0, e - r0) for (s, e), (r0, _) in zip(tile, region, strict=True))
+        seen[idx] += 1
+        order.append(
+            np.ravel_multi_index(tuple(s - r0 for (s, _), (r0, _) in zip(tile, region, strict=True)), ext)
+            if ext
+            else 0
+        )
+    assert (seen == 1).all()
+    assert order == sorted(order)
