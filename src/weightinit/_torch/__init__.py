@@ -1,0 +1,1 @@
+"""Private implementation of :mod:`weightinit.torch` (imports torch)."""

@@ -1,0 +1,191 @@
+"""``init_module``: every known layer of a module, like the equivalent Keras layers."""
+
+from __future__ import annotations
+
+import fnmatch
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from .. import _serialization
+from .._errors import InvalidArgumentError, InvalidTypeError, short_repr
+from .._random import RandomInitializer
+from .._seed import SeedGenerator
+from ._records import InitRecord, record
+from ._rules import ROLES, Weight, weights_of
+from ._seeds import param_seed
+from ._tensors import numpy_dtype
+from ._write import write_weight
+
+__all__ = ["InitReport", "UninitializedParametersWarning", "init_module"]
+
+KEYWORDS = tuple(f"{role}_initializer" for role in ROLES)
+
+
+class UninitializedParametersWarning(UserWarning):
+    """``init_module`` left parameters it has no Keras equivalent for untouched."""
+
+
+@dataclass(frozen=True)
+class InitReport:
+    """What ``init_module`` did.
+
+    Attributes:
+        initialized: qualified tensor name -> :class:`InitRecord` (parameters
+            and the BatchNorm running statistics).
+        skipped: qualified names of parameters left untouched (no rule knows
+            them: custom modules, ``bias_k``/``bias_v`` of attention, LSTM
+            projections, lazy parameters not materialized yet).
+    """
+
+    initialized: dict[str, InitRecord]
+    skipped: tuple[str, ...]
+
+    def __repr__(self) -> str:
+        return f"InitReport(initialized={len(self.initialized)} tensors, skipped={list(self.skipped)!r})"
+
+
+def _template(value: Any, what: str) -> Any:
+    init = _serialization.get(value)
+    if init is None or not callable(init):
+        raise InvalidArgumentError(f"{what} must name an initializer. Received: {short_repr(value)}")
+    if isinstance(init, RandomInitializer) and isinstance(init.seed, SeedGenerator):
+        raise InvalidArgumentError(
+            f"{what}: an initializer seeded by a SeedGenerator gives values that depend on the order of "
+            "calls; init_module derives one seed per parameter instead. Pass an int seed or None."
+        )
+    return init
+
+
+def _check_keywords(mapping: Mapping[str, Any], what: str) -> dict[str, Any]:
+    out = {}
+    for key, value in mapping.items():
+        if key not in KEYWORDS:
+            raise InvalidArgumentError(
+                f"Unknown keyword {key!r} in {what}. Valid keywords: {sorted(KEYWORDS)}"
+            )
+        out[key] = _template(value, f"{what}[{key!r}]")
+    return out
+
+
+def _seeded(template: Any, root: int, name: str) -> Any:
+    """``template`` with the seed derived from (its int seed, else ``root``, and ``name``)."""
+    if not isinstance(template, RandomInitializer):
+        return template  # deterministic, or a custom callable: used as given
+    config = template.get_config()
+    base = config.get("seed")
+    config["seed"] = param_seed(root if base is None else int(base), name)
+    return type(template).from_config(config)
+
+
+def init_module(
+    module: nn.Module,
+    seed: int = 0,
+    *,
+    per_type: Mapping[type[nn.Module], Mapping[str, Any]] | None = None,
+    per_name: Mapping[str, Any] | None = None,
+    unit_forget_bias: bool = True,
+    warn: bool = True,
+    **overrides: Any,
+) -> InitReport:
+    if not isinstance(module, nn.Module):
+        raise InvalidTypeError(f"Argument `module` must be a torch.nn.Module. Received: {short_repr(module)}")
+    root = param_seed(seed, "")  # validates the seed
+    del root
+    global_ = _check_keywords(overrides, "init_module keywords")
+    types: list[tuple[type[nn.Module], dict[str, Any]]] = []
+    for cls, mapping in (per_type or {}).items():
+        if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
+            raise InvalidTypeError(f"per_type keys must be nn.Module subclasses. Received: {short_repr(cls)}")
+        types.append((cls, _check_keywords(mapping, f"per_type[{cls.__name__}]")))
+    names = [
+        (str(pattern), _template(value, f"per_name[{pattern!r}]"))
+        for pattern, value in (per_name or {}).items()
+    ]
+
+    plan: list[tuple[Weight, Any]] = []
+    claimed: set[int] = set()
+    skipped: list[str] = []
+    for prefix, sub in module.named_modules(remove_duplicate=True):
+        own = {k: v for k, v in sub._parameters.items() if v is not None}
+        weights = weights_of(sub, prefix, unit_forget_bias)
+        covered: set[int] = set()
+        for w in weights or []:
+            tensors = {id(p.tensor): p.tensor for p in w.parts}
+            if any(t in claimed for t in tensors):
+                continue  # a tied tensor, already initialized under its first name
+            covered.update(tensors)
+            plan.append((w, _choose(w, sub, global_, types, names, seed)))
+        claimed.update(covered)
+        for local, p in own.items():
+            if id(p) not in claimed:
+                skipped.append(f"{prefix}.{local}" if prefix else local)
+                claimed.add(id(p))
+    for w, _ in plan:  # dtype and device errors before anything is written
+        for part in w.parts:
+            numpy_dtype(part.tensor, f"{w.names[0]}")
+    initialized: dict[str, InitRecord] = {}
+    with torch.no_grad():
+        for w, init in plan:
+            write_weight(init, w.shape, w.parts)
+            for action in w.after:
+                action()
+            for part, name in _part_names(w):
+                if name not in initialized:
+                    rec = InitRecord(init, w.layout, name, w.shape)
+                    initialized[name] = rec
+                    record(part.tensor, rec)
+    if skipped and warn:
+        shown = ", ".join(skipped[:8]) + (f", ... ({len(skipped)} in all)" if len(skipped) > 8 else "")
+        warnings.warn(
+            f"init_module left {len(skipped)} parameter(s) untouched (no Keras equivalent known): {shown}. "
+            "Initialize them with weightinit.torch.init_ or per_name=..., or pass warn=False.",
+            UninitializedParametersWarning,
+            stacklevel=3,
+        )
+    return InitReport(initialized, tuple(skipped))
+
+
+def _part_names(w: Weight) -> list[tuple[Any, str]]:
+    """Each part with the qualified name of its tensor."""
+    out = []
+    seen: dict[int, str] = {}
+    names = iter(w.names)
+    for part in w.parts:
+        key = id(part.tensor)
+        if key not in seen:
+            seen[key] = next(names, w.names[-1])
+        out.append((part, seen[key]))
+    return out
+
+
+def _choose(
+    w: Weight,
+    module: nn.Module,
+    global_: dict[str, Any],
+    types: list[tuple[type[nn.Module], dict[str, Any]]],
+    names: list[tuple[str, Any]],
+    seed: int,
+) -> Any:
+    """The initializer of a Keras weight: per_name > per_type > keyword > Keras default."""
+    key = f"{w.role}_initializer"
+    template = None
+    if not w.fixed:
+        for pattern, init in names:
+            if any(fnmatch.fnmatchcase(n, pattern) for n in w.names):
+                template = init
+                break
+        if template is None:
+            for cls, mapping in types:
+                if isinstance(module, cls) and key in mapping:
+                    template = mapping[key]
+                    break
+        if template is None:
+            template = global_.get(key)
+    if template is None:
+        template = w.default()
+    return _seeded(template, seed, w.seed_name)

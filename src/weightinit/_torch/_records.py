@@ -1,0 +1,57 @@
+"""What initialized a tensor: records kept beside the tensor objects.
+
+The record belongs to the tensor *object* (a weak mapping: it never keeps a
+tensor alive). It survives in-place changes of the values (training steps,
+``load_state_dict``, which copies into the same parameters) because it tells
+how the parameter was initialized, not what it holds now. It does not travel
+with a ``state_dict`` (plain tensors, no provenance) and is gone when a
+module replaces its parameter objects: ``to_empty`` and ``fully_shard``
+make new ones, which is right, since their values are not those the
+initializer made. Initialize after ``to_empty`` / ``fully_shard`` (the FSDP2
+recipe) and the records are on the sharded parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch.utils.weak import WeakIdKeyDictionary
+
+__all__ = ["InitRecord", "record", "record_of"]
+
+
+@dataclass(frozen=True)
+class InitRecord:
+    """How weightinit last initialized a tensor.
+
+    Attributes:
+        initializer: the initializer instance, with the seed it was called with.
+        layout: how its Keras-layout values were laid out in the tensor
+            (``"torch"``, ``"keras"``, ``"torch_transposed"``, or a description
+            of a composite layout such as a GRU's gate reordering).
+        name: the qualified parameter name (``init_module``), or ``None`` (``init_``).
+        keras_shape: the shape the initializer was called with.
+    """
+
+    initializer: Any
+    layout: str
+    name: str | None
+    keras_shape: tuple[int, ...]
+
+
+# keyed by identity (tensors compare elementwise, so a plain weak dict cannot hold them)
+_RECORDS: Any = WeakIdKeyDictionary()
+
+
+def record(tensor: torch.Tensor, rec: InitRecord) -> None:
+    _RECORDS[tensor] = rec
+
+
+def record_of(tensor: torch.Tensor) -> InitRecord | None:
+    try:
+        found: InitRecord | None = _RECORDS.get(tensor)
+        return found
+    except TypeError:  # not weak-referenceable: never recorded
+        return None

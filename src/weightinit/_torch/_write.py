@@ -1,0 +1,190 @@
+"""Writing (parts of) a Keras-layout weight into torch tensors.
+
+A *Keras weight* is what one Keras initializer call makes: a shape in Keras's
+layout and an initializer. It lands in one or more *parts*: a box of the Keras
+array that fills a block of rows of a torch tensor, permuted. A Linear weight
+is one part (the whole kernel, transposed); a GRU kernel is three (its gate
+columns, reordered into torch's gate rows).
+
+For each part only the rows the process holds are generated: a plain tensor
+holds all of them, a DTensor its local shard. The Keras box of those rows is
+generated with ``index=`` (bitwise the same slice of the whole) and written:
+
+* CPU: straight into the tensor's memory, seen through numpy in Keras axis
+  order; the engine writes there itself (``writing_into``), transposing on
+  the fly in bounded scratch, so there is no temporary of the tensor's size.
+  Initializers that do not go through the engine's sampler (Orthogonal,
+  Constant, custom callables) return an array, which is copied in.
+* other devices: generated on the CPU, then copied to the device once,
+  through a small pinned staging buffer for large tensors.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from numpy.typing import NDArray
+
+from .._base import BuiltinInitializer
+from .._engine import writing_into
+from .._engine._layout import box_tiles
+from .._errors import InvalidArgumentError, InvalidTypeError, short_repr
+from .._random import RandomInitializer
+from ._tensors import as_numpy, check_writable, from_numpy, local_part, numpy_dtype, touched
+
+__all__ = ["Part", "write_weight"]
+
+Box = tuple[tuple[int, int], ...]
+
+#: copies to a device go through staging buffers of this many bytes
+STAGE_BYTES = 8 << 20
+
+
+@dataclass(frozen=True)
+class Part:
+    """A box of a Keras weight stored in rows ``rows`` of a torch tensor.
+
+    ``perm[j]`` is the Keras axis of torch axis ``j`` (of the block); Keras
+    axes missing from ``perm`` have extent 1 in ``keras_box`` and no torch axis.
+    ``rows`` None: the block is the whole tensor.
+    """
+
+    tensor: torch.Tensor
+    keras_box: Box
+    perm: tuple[int, ...]
+    rows: tuple[int, int] | None = None
+
+
+def _direct(init: Any) -> bool:
+    """Whether ``init`` hands its sampler's output back as is (so it may write into the tensor)."""
+    cls = type(init)
+    return (
+        isinstance(init, RandomInitializer)
+        and cls.__call__ is BuiltinInitializer.__call__
+        and cls.__module__.startswith("weightinit.")
+        and cls.__name__ != "Orthogonal"
+    )
+
+
+def _call(init: Any, shape: tuple[int, ...], dtype: np.dtype[Any], box: Box) -> NDArray[Any]:
+    """``init``'s values for ``box`` of ``shape`` as a numpy array of exactly that box."""
+    whole = all(lo == 0 and hi == n for (lo, hi), n in zip(box, shape, strict=True))
+    index = None if whole else tuple(slice(lo, hi) for lo, hi in box)
+    if isinstance(init, BuiltinInitializer):
+        values = init(shape, dtype, index=index)
+    else:  # any callable(shape, dtype): the whole tensor, then the box
+        made = init(shape, dtype=dtype.name)
+        if isinstance(made, torch.Tensor):
+            made = made.detach().cpu()
+            made = made.float().numpy() if made.dtype == torch.bfloat16 else made.numpy()
+        values = np.asarray(made)
+        if values.shape != shape:
+            raise InvalidArgumentError(
+                f"The initializer {short_repr(init)} returned shape {values.shape} for shape {shape}."
+            )
+        if values.dtype.kind not in "fiub":
+            raise InvalidTypeError(
+                f"The initializer {short_repr(init)} returned dtype {values.dtype}; expected numbers."
+            )
+        if index is not None:
+            values = values[index]
+        values = values.astype(dtype, copy=False)
+    return np.asarray(values)
+
+
+def _keras_view(block: Any, perm: tuple[int, ...], rank: int, to_numpy: bool) -> Any:
+    """The torch block seen in Keras axis order, with size-1 axes for Keras axes not in ``perm``."""
+    order = sorted(range(len(perm)), key=lambda j: perm[j])
+    missing = [k for k in range(rank) if k not in perm]
+    if to_numpy:
+        view = as_numpy(block).transpose(order)
+        return np.expand_dims(view, tuple(missing)) if missing else view
+    view = block.permute(order)
+    for k in missing:
+        view = view.unsqueeze(k)
+    return view
+
+
+def _to_device(values: NDArray[Any], dst: torch.Tensor, stage_bytes: int = STAGE_BYTES) -> None:
+    """Copy host ``values`` into ``dst`` (any device, same shape): one copy, staged when large."""
+    if values.nbytes <= stage_bytes:
+        dst.copy_(from_numpy(np.ascontiguousarray(values)))
+        return
+    pin = dst.device.type == "cuda" and torch.cuda.is_available()
+    per = max(1, stage_bytes // values.itemsize)
+    buffers = [torch.empty(per * values.itemsize, dtype=torch.uint8, pin_memory=pin) for _ in range(2)]
+    events: list[Any] = [None, None]
+    region = tuple((0, n) for n in values.shape)
+    for i, tile in enumerate(box_tiles(region, per)):
+        slot = i % 2
+        if events[slot] is not None:
+            events[slot].synchronize()  # the copy that used this buffer is done
+        shape = tuple(hi - lo for lo, hi in tile)
+        n = math.prod(shape)
+        stage = as_numpy(buffers[slot][: n * values.itemsize].view(dst.dtype)).reshape(shape)
+        index = tuple(slice(lo, hi) for lo, hi in tile)
+        np.copyto(stage, values[index])
+        dst[index].copy_(from_numpy(stage), non_blocking=pin)
+        if pin:
+            events[slot] = torch.cuda.Event()  # type: ignore[no-untyped-call]
+            events[slot].record()
+    for event in events:
+        if event is not None:
+            event.synchronize()
+
+
+def _plan(part: Part, rank: int) -> tuple[torch.Tensor, tuple[slice, ...], Box] | None:
+    """``(local tensor, local slices of the block, Keras box)`` of the rows this process holds."""
+    local, offset, _ = local_part(part.tensor)
+    shape = tuple(part.tensor.shape)
+    block = [(0, n) for n in shape]
+    if part.rows is not None:
+        block[0] = part.rows
+    local_slices = []
+    keras = list(part.keras_box)
+    for j, ((blo, bhi), off, n) in enumerate(zip(block, offset, local.shape, strict=True)):
+        lo, hi = max(blo, off), min(bhi, off + n)
+        if lo >= hi:
+            return None
+        local_slices.append(slice(lo - off, hi - off))
+        k = part.perm[j]
+        start = part.keras_box[k][0]
+        keras[k] = (start + lo - blo, start + hi - blo)
+    assert len(keras) == rank
+    return local, tuple(local_slices), tuple(keras)
+
+
+def write_weight(init: Any, shape: tuple[int, ...], parts: Sequence[Part]) -> None:
+    """Generate the Keras weight ``init(shape)`` (only the boxes held here) into its parts."""
+    plans = []
+    for part in parts:
+        numpy_dtype(part.tensor)
+        plan = _plan(part, len(shape))
+        if plan is not None:
+            check_writable(plan[0], "the tensor")
+            plans.append((part, plan))
+    with torch.no_grad():
+        for part, (local, slices, box) in plans:
+            dtype = numpy_dtype(local)
+            block = local[slices]
+            if block.device.type == "cpu":
+                view = _keras_view(block, part.perm, len(shape), True)
+                if _direct(init):
+                    with writing_into(view):
+                        values = _call(init, shape, dtype, box)
+                else:
+                    values = _call(init, shape, dtype, box)
+                if values is not view:
+                    np.copyto(view, values.reshape(view.shape))
+            else:
+                values = _call(init, shape, dtype, box)
+                _to_device(
+                    values.reshape(tuple(hi - lo for lo, hi in box)),
+                    _keras_view(block, part.perm, len(shape), False),
+                )
+            touched(local)
