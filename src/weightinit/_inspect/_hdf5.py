@@ -227,8 +227,8 @@ class H5Model:
                             out.append(weight)
             children = []
             for key in group:
-                if key == "vars":
-                    continue
+                if key == "vars" or (depth == 0 and key in ("optimizer", "metrics")):
+                    continue  # the optimizer's slots and metric state are not model weights
                 child = self._child(group, key)
                 if isinstance(child, self.h5py.Group):
                     children.append((child, own, depth + 1))
