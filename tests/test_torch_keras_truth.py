@@ -22,9 +22,8 @@ torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
 
 import weightinit as wi  # noqa: E402
-from weightinit import torch as wtorch  # noqa: E402
-
 from _support import run_python  # noqa: E402
+from weightinit import torch as wtorch  # noqa: E402
 
 BIAS = {"stddev": 0.1}
 
