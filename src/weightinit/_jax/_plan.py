@@ -81,7 +81,7 @@ def resolve_jax_dtype(dtype: object, allowed: tuple[str, ...], owner: str) -> np
         dtype = "float32"
     if not isinstance(dtype, str):
         try:
-            dtype = np.dtype(dtype)  # type: ignore[call-overload]
+            dtype = np.dtype(dtype).name  # type: ignore[call-overload]
         except TypeError:
             pass
     resolved = resolve_dtype(dtype, allowed, owner)
