@@ -61,7 +61,7 @@ def sample_plan(
     [(slice(0, 4, None), slice(0, 3, None))]
     >>> plan = sample_plan((1000, 1000))
     >>> len(plan), plan[1]
-    (64, (slice(15, 16, None), slice(0, 1000, None)))
+    (64, (slice(16, 17, None), slice(0, 1000, None)))
     """
     size = math.prod(shape)
     if size <= sample_size or not shape:
@@ -71,7 +71,14 @@ def sample_plan(
         run = max(1, sample_size // blocks)
         starts = sorted({round(k * (n - run) / (blocks - 1)) for k in range(blocks)})
         return [(slice(s, s + run),) for s in starts]
-    rows = shape[0]
+    rows, row_size = shape[0], math.prod(shape[1:])
+    per_block = max(1, sample_size // blocks)
+    full = tuple(slice(0, n) for n in shape[1:])
+    if row_size <= per_block:  # blocks of whole consecutive rows
+        group = max(1, per_block // max(row_size, 1))
+        count = min(blocks, -(-rows // group))
+        starts = sorted({round(k * (rows - group) / max(count - 1, 1)) for k in range(count)})
+        return [(slice(r, r + group), *full) for r in starts]
     count = min(blocks, rows)
     picked = sorted({round(k * (rows - 1) / max(count - 1, 1)) for k in range(count)})
     rest = _prefix(shape[1:], max(1, sample_size // len(picked)))
