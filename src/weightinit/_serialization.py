@@ -366,6 +366,9 @@ def _from_keras(obj: Any) -> Initializer:
     if obj is cls:
         return target()
     config = obj.get_config()
+    if cls.__module__.startswith("tensorflow") and cls.__name__ == "RandomUniform":
+        if config.get("maxval", 0) is None:  # TF 1's random_uniform_initializer: None means 1
+            config = {**config, "maxval": 1.0}
     return deserialize({"class_name": cls.__name__, "config": config})  # type: ignore[no-any-return]
 
 
