@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 import weightinit as wi
-from weightinit._registry import BUILTIN_KEYS
+from weightinit._registry import BUILTIN_KEYS, FRAMEWORK_CLASSES
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 
@@ -226,9 +226,12 @@ def test_list_names_every_initializer_and_alias() -> None:
             assert re.search(rf"\b{re.escape(key)}\b", out), key
     assert "sqrt(6 / (fan_in + fan_out))" in out
     entries = json.loads(ok("list", "--json"))
-    assert len(entries) == 16
+    assert len(entries) == 16 + len(FRAMEWORK_CLASSES)
     names = ok("list", "--names").split()
-    assert sorted(names) == sorted(k for k in BUILTIN_KEYS if k.lower() != "initializer")
+    framework = [n for cls in FRAMEWORK_CLASSES for n in (cls.__name__, f"weightinit>{cls.__name__}")]
+    assert sorted(names) == sorted([*(k for k in BUILTIN_KEYS if k.lower() != "initializer"), *framework])
+    for name in framework:
+        assert re.search(rf"(^|\s){re.escape(name)}\b", out), name
 
 
 @pytest.mark.parametrize(

@@ -27,7 +27,7 @@ from weightinit._cli._special import erfc, kolmogorov_sf, ks_pvalue, ndtr
 from weightinit._cli._stats import ks_test, sample_stats
 from weightinit._cli._text import Glyphs, fmt, histogram_lines, sparkline
 from weightinit._cli._theory import SphereMarginal, TruncatedNormalDist, Uniform, theory_of
-from weightinit._registry import BUILTIN_CLASSES
+from weightinit._registry import BUILTIN_CLASSES, FRAMEWORK_CLASSES
 from weightinit._variance_scaling import TRUNCATED_STD
 
 # ----------------------------------------------------------------------------- special functions
@@ -239,10 +239,11 @@ def test_analyze_sliced_draw_equals_the_same_block_of_the_whole() -> None:
 
 
 def test_catalog_describes_every_class() -> None:
-    concrete = {cls.__name__ for cls in BUILTIN_CLASSES} - {"Initializer"}
+    concrete = {cls.__name__ for cls in (*BUILTIN_CLASSES, *FRAMEWORK_CLASSES)} - {"Initializer"}
     assert set(ENTRIES) == concrete
     by_name = {e.name: e for e in entries()}
     assert by_name["HeNormal"].aliases == ("he_normal",)
+    assert by_name["KaimingNormal"].aliases == ("weightinit>KaimingNormal",)
     assert by_name["RandomNormal"].random and not by_name["Zeros"].random
 
 

@@ -306,18 +306,22 @@ def _plot_note(path: str, kind: str) -> str:
 
 
 def _cmd_list(args: argparse.Namespace) -> None:
-    from .._registry import BUILTIN_KEYS
+    from .._registry import BUILTIN_KEYS, FRAMEWORK_CLASSES
     from ._catalog import FANS_NOTE, entries
+    from ._resolve import CLI_FRAMEWORK_NAMES
 
     items = entries()
     if args.names:
-        _emit(sorted(k for k, cls in BUILTIN_KEYS.items() if cls.__name__ != "Initializer"))
+        keras_names = [k for k, cls in BUILTIN_KEYS.items() if cls.__name__ != "Initializer"]
+        _emit(sorted([*keras_names, *CLI_FRAMEWORK_NAMES]))
         return
     if args.json:
         _emit_json([e.to_json() for e in items])
         return
     lines = [
-        f"{len(items)} initializers (Keras 3 catalog); any name or alias works in the other commands",
+        f"{len(items)} initializers ({len(items) - len(FRAMEWORK_CLASSES)} of the Keras 3 catalog, "
+        f"{len(FRAMEWORK_CLASSES)} with torch / jax / timm semantics named 'weightinit>Name' in configs); "
+        "any name or alias works in the other commands",
         "",
     ]
     for e in items:

@@ -6,7 +6,7 @@ import inspect
 from dataclasses import dataclass
 from typing import Any
 
-from .._registry import BUILTIN_CLASSES, BUILTIN_KEYS
+from .._registry import BUILTIN_CLASSES, BUILTIN_KEYS, FRAMEWORK_CLASSES, registered_name_of
 from .._variance_scaling import VarianceScaling
 
 __all__ = ["ENTRIES", "Entry", "aliases_of", "arguments_of", "entries", "is_random"]
@@ -59,6 +59,68 @@ ENTRIES: dict[str, tuple[str, str]] = {
     ),
 }
 
+# the framework initializers (docs/frameworks.md): configs name them "weightinit>ClassName"
+ENTRIES.update(
+    {
+        "KaimingUniform": (
+            "torch's kaiming_uniform_ (a, mode, nonlinearity); torch's Linear/Conv weight with a=sqrt(5)",
+            "U(-L, L), L = sqrt(3) gain / sqrt(fan), gain = calculate_gain(nonlinearity, a)",
+        ),
+        "KaimingNormal": (
+            "torch's kaiming_normal_: untruncated, unlike Keras's HeNormal",
+            "N(0, std^2), std = gain / sqrt(fan)",
+        ),
+        "XavierUniform": (
+            "torch's xavier_uniform_ (with gain)",
+            "U(-L, L), L = gain sqrt(6 / (fan_in + fan_out))",
+        ),
+        "XavierNormal": (
+            "torch's xavier_normal_: untruncated, unlike Keras's GlorotNormal",
+            "N(0, std^2), std = gain sqrt(2 / (fan_in + fan_out))",
+        ),
+        "TorchTruncNormal": (
+            "torch's trunc_normal_: absolute bounds a, b; exact, never outside [a, b]",
+            "N(mean, std^2) conditioned on a <= x <= b",
+        ),
+        "Dirac": (
+            "torch's dirac_: identity convolution per group (3-5-D kernels)",
+            "1 at [k // 2, d, g n + d]",
+        ),
+        "Eye": ("torch's eye_: identity matrix (2-D)", "W[i, i] = 1, else 0"),
+        "Sparse": (
+            "torch's sparse_: normal with exactly ceil(sparsity * out) zeros per input row",
+            "N(0, std^2), then ceil(sparsity * out) zeros per row",
+        ),
+        "TorchOrthogonal": (
+            "torch's orthogonal_: orthogonal on torch's flattening (out, in * prod(k))",
+            "W = gain * Q on torch's view",
+        ),
+        "TorchDefault": (
+            "a torch layer's stock reset_parameters (linear, conv, bilinear, embedding, rnn, norm)",
+            "e.g. Linear weight and bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)); Embedding N(0, 1)",
+        ),
+        "JaxVarianceScaling": (
+            "jax's variance_scaling: fan_geo_avg, in/out/batch axes, complex; 'normal' is untruncated",
+            "s = scale / n, n = fan_in | fan_out | (fan_in + fan_out) / 2 | sqrt(fan_in fan_out)",
+        ),
+        "JaxTruncatedNormal": (
+            "jax's truncated_normal: bounds in std units, stddev before truncation",
+            "stddev * Z, Z ~ N(0, 1) on [lower, upper]",
+        ),
+        "JaxUniform": ("jax's uniform: on [0, scale), not symmetric", "U[0, scale)"),
+        "JaxOrthogonal": ("jax's orthogonal: Keras's Orthogonal with a column_axis", "W = scale * Q"),
+        "DeltaOrthogonal": (
+            "jax's delta_orthogonal: orthogonal matrix at the centre tap (3-5-D, in <= out)",
+            "W[(k - 1) // 2, ...] = scale * Q, else 0",
+        ),
+        "TimmTruncNormalTF": (
+            "timm's trunc_normal_tf_: bounds in std units, then scaled and shifted",
+            "mean + std * Z, Z ~ N(0, 1) on [a, b]",
+        ),
+    }
+)
+_FANS_FRAMEWORK = {"KaimingUniform", "KaimingNormal", "XavierUniform", "XavierNormal", "JaxVarianceScaling"}
+
 FANS_NOTE = (
     "fans (Keras): shape (in, out) gives fan_in = in, fan_out = out; a kernel (k1, ..., in, out) "
     "multiplies both by k1 * ... (the receptive field)"
@@ -82,7 +144,9 @@ class Entry:
             "formula": self.formula,
             "arguments": self.arguments,
             "random": self.random,
-            "uses_fans": self.name == "VarianceScaling" or self.name in _PRESETS,
+            "uses_fans": self.name == "VarianceScaling"
+            or self.name in _PRESETS
+            or self.name in _FANS_FRAMEWORK,
         }
 
 
@@ -92,6 +156,9 @@ _PRESETS = {cls.__name__ for cls in BUILTIN_CLASSES if issubclass(cls, VarianceS
 def aliases_of(cls: type) -> tuple[str, ...]:
     """Every other key that names ``cls``, snake_case first."""
     others = [key for key, value in BUILTIN_KEYS.items() if value is cls and key != cls.__name__]
+    registered = registered_name_of(cls)
+    if registered is not None and cls in FRAMEWORK_CLASSES:
+        others.append(registered)
     return tuple(sorted(others, key=lambda k: (not k.islower(), k)))
 
 
@@ -112,7 +179,7 @@ def is_random(cls: type) -> bool:
 def entries() -> list[Entry]:
     """One entry per concrete catalog class (the abstract ``Initializer`` base is left out)."""
     result = []
-    for cls in BUILTIN_CLASSES:
+    for cls in (*BUILTIN_CLASSES, *FRAMEWORK_CLASSES):
         if cls.__name__ == "Initializer":
             continue
         description, formula = ENTRIES[cls.__name__]

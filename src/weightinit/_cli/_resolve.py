@@ -26,7 +26,7 @@ from typing import Any
 
 from .._errors import ConfigError
 from .._jsonsafe import MAX_JSON_BYTES, loads
-from .._registry import BUILTIN_KEYS, snake_case
+from .._registry import BUILTIN_KEYS, FRAMEWORK_KEYS, snake_case
 from .._serialization import deserialize, serialize
 from ._errors import CliError, UsageError
 
@@ -70,6 +70,23 @@ FOREIGN_NAMES = {
 }
 
 
+#: names from torch / jax / timm and the weightinit class with that framework's semantics
+FRAMEWORK_HINTS = {
+    "kaiming": "KaimingNormal",
+    "kaiming_uniform": "KaimingUniform",
+    "kaiming_normal": "KaimingNormal",
+    "xavier": "XavierUniform",
+    "xavier_uniform": "XavierUniform",
+    "xavier_normal": "XavierNormal",
+    "trunc_normal": "TorchTruncNormal",
+    "trunc_normal_tf": "TimmTruncNormalTF",
+    "eye": "Eye",
+    "dirac": "Dirac",
+    "sparse": "Sparse",
+    "delta_orthogonal": "DeltaOrthogonal",
+}
+
+
 def _name_for(cls: type, typed: str) -> str:
     """The key for ``cls`` in the style the user typed (snake_case or CamelCase)."""
     return snake_case(cls.__name__) if typed == typed.lower() else cls.__name__
@@ -79,8 +96,14 @@ def suggest(name: str) -> str:
     """`` Did you mean 'x'?`` for the closest catalog keys, or an empty string."""
     lowered = {key.lower(): key for key in sorted(BUILTIN_KEYS) if key.lower() != "initializer"}
     folded = name.lower().replace("-", "_").replace(" ", "_").strip("_")
+    framework = FRAMEWORK_HINTS.get(folded)
+    also = ""
+    if framework is not None:
+        also = f" With torch / jax / timm semantics: {framework!r} (see 'weightinit list')."
     if folded in FOREIGN_NAMES:
-        return f" Keras calls it {FOREIGN_NAMES[folded]!r}."
+        return f" Keras calls it {FOREIGN_NAMES[folded]!r}.{also}"
+    if framework is not None:
+        return also
     compact = {key.replace("_", ""): BUILTIN_KEYS[key] for key in lowered.values()}
     if folded.replace("_", "") in compact:
         return f" Did you mean {_name_for(compact[folded.replace('_', '')], name)!r}?"
@@ -153,8 +176,32 @@ def _parse_call(spec: str) -> tuple[str, list[Any], dict[str, Any]]:
     return name, args, kwargs
 
 
+#: the framework classes by config key (``weightinit>KaimingUniform``) and, on the command line only,
+#: by bare class name (``KaimingUniform``)
+CLI_FRAMEWORK_NAMES: dict[str, type] = {
+    **FRAMEWORK_KEYS,
+    **{cls.__name__: cls for cls in FRAMEWORK_KEYS.values()},
+}
+
+
+def _registered_name(cls: type) -> str | None:
+    """``weightinit>Name`` for a framework class, None for a Keras one."""
+    key = f"weightinit>{cls.__name__}"
+    return key if FRAMEWORK_KEYS.get(key) is cls else None
+
+
+def _spec_of(cls: type, config: dict[str, Any]) -> dict[str, Any]:
+    """The config dict for ``cls`` (a framework class gets its ``registered_name``)."""
+    spec: dict[str, Any] = {"class_name": cls.__name__, "config": config}
+    registered = _registered_name(cls)
+    if registered is not None:
+        spec["registered_name"] = registered
+        spec["module"] = "weightinit.initializers"
+    return spec
+
+
 def _class_of(name: str) -> type:
-    cls = BUILTIN_KEYS.get(name)
+    cls = BUILTIN_KEYS.get(name) or CLI_FRAMEWORK_NAMES.get(name)
     if cls is None:
         raise _unknown_name(name)
     if cls.__name__ == "Initializer":
@@ -165,14 +212,16 @@ def _class_of(name: str) -> type:
 
 
 def _accepts_seed(class_name: Any) -> bool:
-    cls = BUILTIN_KEYS.get(class_name) if isinstance(class_name, str) else None
+    cls = None
+    if isinstance(class_name, str):
+        cls = BUILTIN_KEYS.get(class_name) or CLI_FRAMEWORK_NAMES.get(class_name)
     return cls is not None and "seed" in inspect.signature(cls).parameters
 
 
 def _from_json(text: str, source: str) -> dict[str, Any]:
     value = loads(text)
     if isinstance(value, str):
-        return {"class_name": _class_of(value).__name__, "config": {}}
+        return _spec_of(_class_of(value), {})
     if not isinstance(value, dict):
         raise CliError(f"{source}: expected a JSON object with 'class_name' (or a name string)")
     return value
@@ -235,9 +284,9 @@ def resolve(spec: str, args: dict[str, Any] | None = None, seed: int | None = No
             if key in call_config:
                 raise CliError(f"{name}: argument {key!r} given twice")
             call_config[key] = value
-        obj = {"class_name": cls.__name__, "config": call_config}
+        obj = _spec_of(cls, call_config)
     else:
-        obj = {"class_name": _class_of(text).__name__, "config": {}}
+        obj = _spec_of(_class_of(text), {})
     obj = dict(obj)
     given = obj.get("config")
     if given is None:

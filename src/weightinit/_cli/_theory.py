@@ -339,6 +339,11 @@ def theory_of(init: Any, shape: tuple[int, ...], dtype: np.dtype[Any]) -> Theory
 
     Shapes the initializer rejects should be checked (by calling it) before this.
     """
+    from ._frameworks import framework_theory  # imports this module
+
+    framework = framework_theory(init, shape, dtype)
+    if framework is not None:
+        return framework
     fans = compute_fans(shape)
     dist: Distribution | None
     if isinstance(init, VarianceScaling):
