@@ -9,8 +9,8 @@ serves every device (the starts are traced), and with ``jax.distributed`` each
 process computes the blocks of its own devices.
 
 STFT (computed by the engine on the host) uses ``jax.make_array_from_callback``
-with the engine's ``index=``; Orthogonal needs the whole matrix, so each device
-computes it and keeps its block. Other ``Sharding`` types go through ``jax.jit``
+with the engine's ``index=``; Orthogonal needs the whole matrix: each process
+computes it once, with the unsharded program, and hands each device its block. Other ``Sharding`` types go through ``jax.jit``
 with ``out_shardings`` (XLA's partitioner splits the elementwise generator).
 """
 
@@ -26,7 +26,7 @@ from jax import Array, lax
 from jax.sharding import NamedSharding, PartitionSpec
 
 from .._errors import InvalidArgumentError, InvalidTypeError, short_repr
-from ._plan import HostPlan, Plan
+from ._plan import HostPlan, OrthogonalPlan, Plan
 
 __all__ = ["block_shape", "generate_sharded"]
 
@@ -101,6 +101,11 @@ def generate_sharded(plan: Plan, sharding: Any, stream: np.ndarray, owner: str) 
             sharding.shard_shape(shape)
         except ValueError as exc:
             raise InvalidArgumentError(f"{owner}: shape={shape} does not fit the sharding: {exc}") from None
+    if isinstance(plan, OrthogonalPlan):
+        # the whole matrix is needed: compute it once per process with the unsharded program
+        # (so the blocks are bit for bit those of the unsharded array), then hand out the blocks
+        full = _whole_program(plan)(jnp.asarray(stream))
+        return jax.make_array_from_callback(shape, sharding, lambda index: full[index])
     if isinstance(plan, HostPlan) or math.prod(shape) == 0:
         return jax.make_array_from_callback(
             shape, sharding, lambda index: plan.host_values(_whole_slices(index, shape))  # type: ignore[attr-defined]
@@ -131,6 +136,16 @@ def generate_sharded(plan: Plan, sharding: Any, stream: np.ndarray, owner: str) 
         _CACHE[key] = fn
     out: Array = fn(words)
     return out
+
+
+def _whole_program(plan: Plan) -> Any:
+    """The jitted unsharded generator of ``plan`` (cached like the sharded ones)."""
+    key = (plan.cache_key(), None)
+    fn = _CACHE.get(key)
+    if fn is None:
+        fn = jax.jit(plan.whole)
+        _CACHE[key] = fn
+    return fn
 
 
 def _whole_slices(index: tuple[slice, ...], shape: tuple[int, ...]) -> tuple[slice, ...]:
