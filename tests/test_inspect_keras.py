@@ -12,9 +12,8 @@ import numpy as np
 import pytest
 
 import weightinit as wi
-from weightinit._inspect import InspectError, inspect_source
-
 from _support import run_python
+from weightinit._inspect import InspectError, inspect_source
 
 keras = pytest.importorskip("keras")
 h5py = pytest.importorskip("h5py")
@@ -58,7 +57,9 @@ def saved(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     files = {"keras": root / "m.keras", "h5": root / "m.h5", "model": model}
     model.save(files["keras"])
     model.save(files["h5"])
-    files["records"] = [(r.weight, tuple(v.shape)) for r, v in zip(wi.inspect_model(model), model.weights)]
+    files["records"] = [
+        (r.weight, tuple(v.shape)) for r, v in zip(wi.inspect_model(model), model.weights, strict=True)
+    ]
     # then the same model trained a few steps (Adam moves every weight; BN statistics move too)
     model.compile(optimizer=keras.optimizers.Adam(0.05), loss="mse")
     rng = np.random.default_rng(0)
@@ -261,7 +262,8 @@ os.environ["TF_USE_LEGACY_KERAS"] = "1"
 import tf_keras as keras
 from tf_keras import layers
 keras.utils.set_random_seed(0)
-inner = keras.Sequential([layers.Dense(16, name="d_in"), layers.LayerNormalization(name="ln")], name="inner_seq")
+inner = keras.Sequential([layers.Dense(16, name="d_in"), layers.LayerNormalization(name="ln")],
+                         name="inner_seq")
 inp = keras.Input((6, 5))
 x = layers.Bidirectional(layers.LSTM(16, return_sequences=True), name="bi")(inp)
 x = layers.TimeDistributed(layers.Dense(24, kernel_initializer="he_normal"), name="td")(x)
@@ -310,5 +312,5 @@ def test_tf_keras_h5_savedmodel_and_live(tf_files: dict[str, Any]) -> None:
 
 def test_savedmodel_without_keras_metadata_is_refused(tmp_path: Path) -> None:
     (tmp_path / "saved_model.pb").write_bytes(b"\x08\x01")
-    with pytest.raises(InspectError, match="keras_metadata.pb"):
+    with pytest.raises(InspectError, match=r"keras_metadata\.pb"):
         wi.inspect_model(tmp_path)

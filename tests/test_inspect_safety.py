@@ -17,9 +17,8 @@ import numpy as np
 import pytest
 
 import weightinit as wi
-from weightinit._inspect import InspectError, UnsafeModelError
-
 from _support import child_env, run_python
+from weightinit._inspect import InspectError, UnsafeModelError
 
 h5py = pytest.importorskip("h5py")
 
@@ -48,7 +47,7 @@ def test_zip_bomb_config_is_refused_quickly(tmp_path: Path) -> None:
     path = _keras_zip(tmp_path / "bomb.keras", bomb, compress=True)
     assert path.stat().st_size < 2 << 20
     start = time.perf_counter()
-    with pytest.raises(InspectError, match="limit|zip bomb"):
+    with pytest.raises(InspectError, match=r"limit|zip bomb"):
         wi.inspect_model(path)
     assert time.perf_counter() - start < 10
 
@@ -160,7 +159,7 @@ def test_a_pickled_torch_module_is_refused(tmp_path: Path) -> None:
     torch = pytest.importorskip("torch")
     path = tmp_path / "full_model.pt"
     torch.save(torch.nn.Linear(3, 2), path)
-    with pytest.raises(UnsafeModelError, match="torch.nn.modules.linear.Linear"):
+    with pytest.raises(UnsafeModelError, match=r"torch\.nn\.modules\.linear\.Linear"):
         wi.inspect_model(path)
 
 
@@ -175,7 +174,7 @@ def test_huge_declared_shapes_are_refused(tmp_path: Path) -> None:
     with pytest.raises(InspectError, match="needs"):
         wi.inspect_model(_safetensors(tmp_path / "huge.safetensors", huge, b"\0" * 16))
     lying = {"w": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}}
-    with pytest.raises(InspectError, match="needs|truncated"):
+    with pytest.raises(InspectError, match=r"needs|truncated"):
         wi.inspect_model(_safetensors(tmp_path / "short.safetensors", lying, b"\0" * 8))
     header_len = tmp_path / "hdr.safetensors"
     header_len.write_bytes(struct.pack("<Q", 2**62) + b"{}")
@@ -281,7 +280,8 @@ def test_no_framework_is_imported(tmp_path: Path) -> None:
         counts = [len(wi.inspect_model(p, stats=True)) for p in paths]
         from weightinit._cli import main
         main(["inspect", paths[0], "--stats", "--json"])
-        banned = [m for m in sys.modules if m.split(".")[0] in ("keras", "torch", "tensorflow", "jax", "tf_keras")]
+        frameworks = ("keras", "torch", "tensorflow", "jax", "tf_keras")
+        banned = [m for m in sys.modules if m.split(".")[0] in frameworks]
         print(json.dumps({"counts": counts, "banned": banned}))
         """,
         args=tuple(str(tmp_path / n) for n in ("m.h5", "m.pt", "m.safetensors", "m.npz", "m.keras")),

@@ -25,8 +25,8 @@ class _Array(TensorRef):
         return self.array[index]
 
 
-def _top(array: np.ndarray, context: Context = Context()) -> list[str]:
-    ranked = rank_tensor(_Array(array), context)
+def _top(array: np.ndarray, context: Context | None = None) -> list[str]:
+    ranked = rank_tensor(_Array(array), context or Context())
     return [ranked[0].name, *ranked[0].also] if ranked else []
 
 

@@ -77,7 +77,8 @@ def _stats_cell(record: WeightRecord) -> str:
     if check.status == "ok":
         return "ok"
     if check.status == "mismatch":
-        return "MISMATCH: " + "; ".join(check.reasons)
+        more = f" (+{len(check.reasons) - 1} more below)" if len(check.reasons) > 1 else ""
+        return "MISMATCH: " + check.reasons[0] + more
     return "- " + (check.reasons[0] if check.reasons else "")
 
 
@@ -110,9 +111,9 @@ def _summary(records: list[WeightRecord], stats: bool) -> list[str]:
         default = sum(1 for r in configured if r.default)
         custom = sum(1 for r in configured if not r.initializer or not r.initializer.known)
         lines.append(
-            f"{len(records)} weights: {default} use their layer's default initializer, "
-            f"{len(configured) - default} another one ({custom} custom, not loaded); "
-            f"{len(records) - len(configured)} without a known initializer"
+            f"{len(records)} weights: {default} with their layer's default initializer, "
+            f"{len(configured) - default} with another one ({custom} of them custom, not loaded), "
+            f"{len(records) - len(configured)} with none known"
         )
     else:
         lines.append(f"{len(records)} tensors, no config: initializers are not recorded in this file")
@@ -142,7 +143,11 @@ def inspect_lines(inspection: Inspection, path: str, stats: bool) -> list[str]:
     lines.append("")
     if not records:
         return [*lines, "no weights found"]
-    header = ["layer", "weight", "shape", "dtype"]
+    dtypes = {r.dtype for r in records}
+    one_dtype = len(dtypes) == 1 and None not in dtypes
+    if one_dtype:  # say it once in the header line instead of on every row
+        lines[0] += f", all {dtypes.pop()}"
+    header = ["layer", "weight", "shape"] + ([] if one_dtype else ["dtype"])
     if has_config:
         header += ["class", "initializer", "default"]
     if stats:
@@ -150,20 +155,25 @@ def inspect_lines(inspection: Inspection, path: str, stats: bool) -> list[str]:
     rows = []
     previous = None
     for r in records:
-        layer = _clip(r.layer, MAX_LAYER_WIDTH) if r.layer != previous else ""
+        first = r.layer != previous
         previous = r.layer
-        row = [
-            layer or ("" if previous == r.layer and layer == "" and r.layer else "-"),
-            r.weight,
-            _shape(r),
-            r.dtype or "-",
-        ]
+        layer = (_clip(r.layer, MAX_LAYER_WIDTH) or "(top)") if first else ""
+        row = [layer, r.weight, _shape(r)] + ([] if one_dtype else [r.dtype or "-"])
         if has_config:
-            row += [r.layer_class or "-" if layer else "", _initializer(r), _default(r)]
+            row += [(r.layer_class or "-") if first else "", _initializer(r), _default(r)]
         if stats:
             row.append(_stats_cell(r))
         rows.append(row)
     lines += _table(rows, header)
+    flagged = [
+        r
+        for r in records
+        if r.check is not None and len(r.check.reasons) > 1 and r.check.status == "mismatch"
+    ]
+    if flagged:
+        lines.append("")
+        lines.append("mismatches in full:")
+        lines += [f"  {r.name}: {'; '.join(r.check.reasons)}" for r in flagged[:40] if r.check]
     notes = [(r.name, n) for r in records for n in r.notes]
     if notes:
         lines.append("")

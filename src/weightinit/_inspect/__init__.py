@@ -117,7 +117,8 @@ def inspect_source(source: Any, *, stats: bool = False) -> Inspection:
         source = os.fspath(source)
     if not isinstance(source, str):
         raise InspectError(
-            f"inspect_model() takes a path, JSON text, a config dict or a Keras model; got {type(source).__name__}."
+            "inspect_model() takes a path, JSON text, a config dict or a Keras model; "
+            f"got {type(source).__name__}."
         )
     if source.lstrip().startswith("{") and not os.path.exists(source):
         from ._jsonread import load_json
@@ -141,7 +142,7 @@ def inspect_source(source: Any, *, stats: bool = False) -> Inspection:
 
 
 def inspect_model(source: Any, *, stats: bool = False) -> list[WeightRecord]:
-    """One record per weight: layer path, weight name, shape, dtype, initializer and whether it is the default.
+    """One record per weight: layer path, weight name, shape, dtype, initializer, default or not.
 
     ``source`` is a path (``.keras``, ``.h5``, ``config.json``, a tf.keras
     SavedModel directory, ``.safetensors``, a PyTorch zip checkpoint,

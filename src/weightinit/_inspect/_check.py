@@ -63,7 +63,7 @@ def build_initializer(info: InitializerInfo, axes: tuple[tuple[int, ...], tuple[
 def _spacing(values: NDArray[np.float64], dtype: str) -> NDArray[np.float64]:
     bits = _MANTISSA.get(dtype, 52)
     _, exponent = np.frexp(np.where(values == 0, 1.0, values))
-    return np.ldexp(1.0, exponent - 1 - bits).astype(np.float64)
+    return np.asarray(np.ldexp(1.0, exponent - 1 - bits), dtype=np.float64)
 
 
 def _summary(values: NDArray[np.float64]) -> dict[str, float]:

@@ -16,7 +16,7 @@ from typing import Any
 
 from .._registry import lookup_builtin
 from ._common import MAX_LAYERS, InspectError
-from ._layers import DEFAULTS, MHA_PROJECTIONS, RNN_CELL_NAMES, WeightSpec, einsum_axes, weights_of
+from ._layers import DEFAULTS, LAYERS, MHA_PROJECTIONS, RNN_CELL_NAMES, WeightSpec, einsum_axes, weights_of
 from ._record import InitializerInfo
 
 __all__ = ["Slot", "parse_initializer", "walk_model"]
@@ -26,7 +26,7 @@ WILDCARD = "*"
 
 @dataclass
 class Slot:
-    """A weight the config describes: where, which initializer, and fan axes when they are not Keras's rank rule."""
+    """A weight the config describes: where, which initializer, fan axes (when not the rank rule)."""
 
     chain: tuple[str, ...]
     layer_class: str
@@ -208,14 +208,13 @@ class _Walker:
                 axes = einsum_axes(config.get("equation"))
             cell = RNN_CELL_NAMES.get(class_name, "") if class_name in RNN_CELL_NAMES else ""
             inner_chain = (*chain, cell or WILDCARD) if class_name in RNN_CELL_NAMES else chain
-            used = set()
+            used = {spec.key for spec in LAYERS[class_name]}  # absent weights (use_bias=False) included
             for spec in specs:
                 self.slots.append(
                     self._init_slot(
                         inner_chain, class_name, spec, config, axes if spec.name == "kernel" else None
                     )
                 )
-                used.add(spec.key)
             self._extra_keys(chain, class_name, config, used, "known layer, extra key")
             return
         nested = False

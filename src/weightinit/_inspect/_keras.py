@@ -45,10 +45,9 @@ def _record(pair: Pair, stats: bool, has_config: bool) -> WeightRecord:
     tensor: TensorRef | None = weight.tensor if weight else None
     if slot is None:
         assert weight is not None
-        notes = ("not described by the config",) if has_config else ()
+        leftover = ("not described by the config",) if has_config else ()
         name = weight.name if weight.name is not None else f"vars/{weight.index}"
-        return WeightRecord("/".join(weight.chain), name, None, shape, dtype, notes=notes)
-    notes = list(slot.notes)
+        return WeightRecord("/".join(weight.chain), name, None, shape, dtype, notes=leftover)
     check = None
     if stats:
         forget = any("unit_forget_bias" in n for n in slot.notes)
@@ -62,7 +61,7 @@ def _record(pair: Pair, stats: bool, has_config: bool) -> WeightRecord:
         slot.initializer,
         slot.default,
         slot.source,  # type: ignore[arg-type]
-        tuple(notes),
+        tuple(slot.notes),
         check,
     )
 

@@ -89,7 +89,11 @@ Builder = Callable[[tuple[int, ...], Context], Distribution | None]
 def _catalog() -> list[tuple[str, Builder]]:
     out: list[tuple[str, Builder]] = []
     for name in _VS:
-        out.append((name, lambda s, c, n=name: _vs(n, compute_fans(s)) if s else None))
+
+        def keras_builder(s: tuple[int, ...], c: Context, n: str = name) -> Distribution | None:
+            return _vs(n, compute_fans(s)) if s else None
+
+        out.append((name, keras_builder))
         torch_name = f"{name} (torch fans)"
         if name in _TORCH_ALIASES:
             torch_name += f" = {_TORCH_ALIASES[name]}"

@@ -39,7 +39,7 @@ class InitializerInfo:
     module: str | None = None
 
     def describe(self) -> str:
-        """``GlorotUniform``, ``RandomUniform(minval=-0.05, maxval=0.05)``, ``Orthogonal(gain=1.0, seed=7)``."""
+        """``GlorotUniform``, ``RandomUniform(minval=-0.05, maxval=0.05)``, ``Orthogonal(gain=2.0)``."""
         shown = {
             k: v
             for k, v in self.config.items()

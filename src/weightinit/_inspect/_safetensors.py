@@ -56,7 +56,8 @@ def read_safetensors(path: str | os.PathLike[str]) -> tuple[list[FileWeight], di
         (length,) = struct.unpack("<Q", head)
         if length > MAX_HEADER_BYTES or 8 + length > size:
             raise InspectError(
-                f"the safetensors header claims {length} bytes (file: {size} bytes; limit {MAX_HEADER_BYTES})."
+                f"the safetensors header claims {length} bytes "
+                f"(file: {size} bytes; limit {MAX_HEADER_BYTES})."
             )
         header = load_json(handle.read(length), "the safetensors header", max_bytes=MAX_HEADER_BYTES)
     if not isinstance(header, Mapping):

@@ -81,7 +81,7 @@ class SafeZip:
         if len(header) != 30 or header[:4] != b"PK\x03\x04":
             raise InspectError(f"{self.what}: bad local header for member {name!r} (corrupt archive).")
         name_len, extra_len = struct.unpack("<HH", header[26:30])
-        offset = info.header_offset + 30 + name_len + extra_len
+        offset = int(info.header_offset) + 30 + int(name_len) + int(extra_len)
         if offset + info.file_size > os.path.getsize(self.path):
             raise InspectError(f"{self.what}: member {name!r} runs past the end of the file (truncated).")
         return offset
