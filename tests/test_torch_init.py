@@ -149,7 +149,7 @@ def test_other_errors_leave_the_tensor_untouched() -> None:
     t = torch.full((5,), 3.0)
     with pytest.raises(ValueError, match="two-dimensional"):
         wtorch.init_(t, "orthogonal", layout="keras")
-    with pytest.raises(ValueError, match="Unknown|unknown|not"):
+    with pytest.raises(ValueError, match=r"Unknown|unknown|not"):
         wtorch.init_(t, "no_such_initializer")
     with pytest.raises(ValueError, match="must name an initializer"):
         wtorch.init_(t, None)
@@ -160,7 +160,7 @@ def test_other_errors_leave_the_tensor_untouched() -> None:
     assert not expanded.any()
     with pytest.raises(ValueError, match="meta device"):
         wtorch.init_(torch.empty(3, 4, device="meta"), "glorot_uniform")
-    with pytest.raises(TypeError, match="torch.Tensor"):
+    with pytest.raises(TypeError, match=r"torch\.Tensor"):
         wtorch.init_(np.zeros((3, 4)), "glorot_uniform")  # type: ignore[arg-type]
     assert wtorch.initializer_of(t) is None
 
