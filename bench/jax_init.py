@@ -62,7 +62,9 @@ def main(argv: list[str] | None = None) -> None:
         ("glorot_uniform", wi.GlorotUniform(), jax.nn.initializers.glorot_uniform()),
         ("truncated_normal", wi.TruncatedNormal(stddev=0.02), jax.nn.initializers.truncated_normal(0.02)),
     ]
-    print(f"shape {shape} float32, jax {jax.__version__}, {len(jax.devices())} devices, best of {args.repeat}")
+    print(
+        f"shape {shape} float32, jax {jax.__version__}, {len(jax.devices())} devices, best of {args.repeat}"
+    )
     print(f"{'case':<18}{'compile wi':>11}{'compile jax':>12}{'weightinit':>12}{'jax.nn':>10}{'jax/wi':>8}")
     for name, init, ref in cases:
         ours, c_ours = _compiled(lambda k, init=init: wjax.initializer(init)(k, shape, jnp.float32), key)

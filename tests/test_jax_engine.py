@@ -15,6 +15,7 @@ jax = pytest.importorskip("jax")
 jnp = pytest.importorskip("jax.numpy")
 
 import weightinit as wi  # noqa: E402
+from conftest import CALLABLE_CLASS_NAMES, NON_DEFAULT_KWARGS  # noqa: E402
 from weightinit import jax as wjax  # noqa: E402
 from weightinit._engine import sample  # noqa: E402
 from weightinit._engine._keys import derive_key  # noqa: E402
@@ -22,8 +23,6 @@ from weightinit._engine._threefry import threefry2x32 as np_threefry  # noqa: E4
 from weightinit._jax._counters import _add64, _mul64  # noqa: E402
 from weightinit._jax._random import draw, stream_key  # noqa: E402
 from weightinit._jax._threefry import threefry2x32  # noqa: E402
-
-from conftest import CALLABLE_CLASS_NAMES, NON_DEFAULT_KWARGS  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:jax")
 
@@ -62,7 +61,11 @@ def test_threefry_and_key_derivation_equal_the_engine():
         got = jax.jit(threefry2x32)((jnp.uint32(key[0]), jnp.uint32(key[1])), x0, x1)
         want = np_threefry(key, x0, x1)
         assert all(np.array_equal(np.asarray(g), w) for g, w in zip(got, want, strict=True))
-    for seed, call, kind in [(0, 0, "normal"), (2**64 - 1, 5, "uniform"), (123456789012, 2**40, "truncated_normal")]:
+    for seed, call, kind in [
+        (0, 0, "normal"),
+        (2**64 - 1, 5, "uniform"),
+        (123456789012, 2**40, "truncated_normal"),
+    ]:
         got = jax.jit(lambda s, kind=kind: stream_key(s, kind))(_stream(seed, call))
         assert tuple(int(w) for w in got) == derive_key(seed, call, kind)
 
@@ -110,7 +113,11 @@ def test_large_draws_and_extreme_parameters_are_bitwise(kind):
     # 2**20 float32 draws reach the far tails of the quantile; tiny or offset parameters in float16
     # and bfloat16 exercise the casts' rounding, subnormal results and the clamp below maxval
     extreme = {"uniform": (1e3, 1e3 + 1e-3), "normal": (5.0, 1e-6), "truncated_normal": (0.0, 1e-6)}[kind]
-    cases = [(0.0, 1.0, (1024, 1024), "float32"), (*extreme, (999,), "float16"), (*extreme, (999,), "bfloat16")]
+    cases = [
+        (0.0, 1.0, (1024, 1024), "float32"),
+        (*extreme, (999,), "float16"),
+        (*extreme, (999,), "bfloat16"),
+    ]
     if kind == "uniform":
         cases[0] = (-1.0, 1.0, (1024, 1024), "float32")
 
@@ -143,9 +150,11 @@ def test_regions_with_traced_starts_equal_the_engines_index():
         starts = np.array([a for a, _ in region], dtype=np.uint32)
         for kind, dtype in [KINDS_DTYPES[i % 3]]:
             nd = np.dtype(jnp.dtype(dtype))
-            fn = jax.jit(lambda s, o, kind=kind, nd=nd, shape=shape, sizes=sizes: draw(
-                kind, 0.0, 1.0, s, shape, tuple(o[d] for d in range(len(shape))), sizes, nd
-            ))
+            fn = jax.jit(
+                lambda s, o, kind=kind, nd=nd, shape=shape, sizes=sizes: draw(
+                    kind, 0.0, 1.0, s, shape, tuple(o[d] for d in range(len(shape))), sizes, nd
+                )
+            )
             got = fn(_stream(3, 1), starts)
             want = sample(kind, 3, 1, shape, region, nd, 0.0, 1.0)
             assert _same_bits(got, want), (shape, region, kind)
@@ -180,7 +189,9 @@ def test_vmap_over_keys_equals_each_key():
     assert np.array_equal(out[2], wi.GlorotUniform(seed=wjax.seed_of(legacy[2]))((2, 2)))
     ortho = wjax.initializer(wi.Orthogonal())
     q = np.asarray(jax.jit(jax.vmap(lambda k: ortho(k, (5, 3))))(keys))
-    np.testing.assert_allclose(np.einsum("bij,bik->bjk", q, q), np.broadcast_to(np.eye(3), (4, 3, 3)), atol=1e-5)
+    np.testing.assert_allclose(
+        np.einsum("bij,bik->bjk", q, q), np.broadcast_to(np.eye(3), (4, 3, 3)), atol=1e-5
+    )
 
 
 def test_seed_from_initializer_uses_the_initializers_seed():

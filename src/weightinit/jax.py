@@ -231,6 +231,4 @@ def keras_initializers(layer: str, seed: int = 0, **overrides: Any) -> dict[str,
         >>> sorted(kw)
         ['bias_init', 'kernel_init']
     """
-    return keras_defaults(
-        layer, seed, lambda i: initializer(i, seed_from="initializer"), overrides
-    )
+    return keras_defaults(layer, seed, lambda i: initializer(i, seed_from="initializer"), overrides)

@@ -42,7 +42,13 @@ LAYERS: dict[str, tuple[tuple[str, str, Callable[[int], Initializer]], ...]] = {
         ("bias_initializer", "bias_init", lambda s: Zeros()),
     ),
 }
-ALIASES = {"Conv1D": "Conv", "Conv2D": "Conv", "Conv3D": "Conv", "Embed": "Embedding", "LayerNorm": "LayerNormalization"}
+ALIASES = {
+    "Conv1D": "Conv",
+    "Conv2D": "Conv",
+    "Conv3D": "Conv",
+    "Embed": "Embedding",
+    "LayerNorm": "LayerNormalization",
+}
 
 
 def _seeded(identifier: object, seed: int, owner: str) -> Initializer:

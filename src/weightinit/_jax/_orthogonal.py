@@ -46,9 +46,9 @@ def normals_f32(x0: Array, x1: Array) -> Array:
     c0 = jnp.where(neg, x0, ~x0)
     c1 = jnp.where(neg, x1, ~x1) >> np.uint32(12)
     # t = 1/2 - |q| = c0 * 2**-32 + (c1 + 1/2) * 2**-52, accurate relative to itself
-    t = c0.astype(jnp.float32) * np.float32(2.0**-32) + (c1.astype(jnp.float32) + np.float32(0.5)) * np.float32(
-        2.0**-52
-    )
+    t = c0.astype(jnp.float32) * np.float32(2.0**-32) + (
+        c1.astype(jnp.float32) + np.float32(0.5)
+    ) * np.float32(2.0**-52)
     q = jnp.where(neg, t - np.float32(0.5), np.float32(0.5) - t)
     tab = _TABLES[np.float32]
     r = np.float32(0.180625) - q * q
@@ -68,7 +68,9 @@ def orthogonal(stream: Array, shape: tuple[int, ...], gain: float, dtype: np.dty
     x64 = bool(jax.config.jax_enable_x64)  # type: ignore[attr-defined]
     words = region_words(stream_key(stream, "normal"), (rows, cols), (0, 0), (rows, cols), True)
     if x64:
-        a = normal_from_words(words, transform_of("normal", 0.0, 1.0, np.dtype(np.float64)), jnp.float64, False)
+        a = normal_from_words(
+            words, transform_of("normal", 0.0, 1.0, np.dtype(np.float64)), jnp.float64, False
+        )
     else:
         a = normals_f32(*words)
     b = a if rows >= cols else a.T

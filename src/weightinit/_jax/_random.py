@@ -10,10 +10,10 @@ import jax.numpy as jnp
 import numpy as np
 from jax import Array
 
+from .._engine._keys import DOMAINS, STREAM_VERSION
 from .._engine._sample import _transform_for
 from ._counters import Offset, region_words
 from ._threefry import threefry2x32
-from .._engine._keys import DOMAINS, STREAM_VERSION
 from ._transforms import normal_from_words, uniform_from_words
 
 __all__ = ["stream_key", "draw"]

@@ -10,8 +10,8 @@ process computes the blocks of its own devices.
 
 STFT (computed by the engine on the host) uses ``jax.make_array_from_callback``
 with the engine's ``index=``; Orthogonal needs the whole matrix: each process
-computes it once, with the unsharded program, and hands each device its block. Other ``Sharding`` types go through ``jax.jit``
-with ``out_shardings`` (XLA's partitioner splits the elementwise generator).
+computes it once, with the unsharded program, and hands each device its block.
+Other ``Sharding`` types go through ``jax.jit`` with ``out_shardings`` (XLA's partitioner splits the elementwise generator).
 """
 
 from __future__ import annotations
@@ -108,9 +108,13 @@ def generate_sharded(plan: Plan, sharding: Any, stream: np.ndarray, owner: str) 
         return jax.make_array_from_callback(shape, sharding, lambda index: full[index])
     if isinstance(plan, HostPlan) or math.prod(shape) == 0:
         return jax.make_array_from_callback(
-            shape, sharding, lambda index: plan.host_values(_whole_slices(index, shape))  # type: ignore[attr-defined]
-            if isinstance(plan, HostPlan)
-            else np.zeros(_block_of(index, shape), plan.dtype)
+            shape,
+            sharding,
+            lambda index: (
+                plan.host_values(_whole_slices(index, shape))  # type: ignore[attr-defined]
+                if isinstance(plan, HostPlan)
+                else np.zeros(_block_of(index, shape), plan.dtype)
+            ),
         )
     replicated = (
         NamedSharding(sharding.mesh, PartitionSpec())
