@@ -296,10 +296,10 @@ def test_tf_keras_h5_savedmodel_and_live(tf_files: dict[str, Any]) -> None:
     assert h5.format == "keras2-h5" and h5.facts["keras_version"].startswith("2.")
     assert len(h5.records) == tf_files["n"]
     assert [r.name for r in h5.records if r.check.status != "ok"] == []
-    sm = inspect_source(root / "k2_savedmodel")
+    sm = inspect_source(root / "k2_savedmodel", stats=True)
     assert sm.format == "tf-savedmodel"
-    key = sorted((r.name, r.initializer.class_name) for r in h5.records)
-    assert sorted((r.name, r.initializer.class_name) for r in sm.records) == key
+    key = sorted((r.name, r.initializer.class_name, r.shape, r.check.status) for r in h5.records)
+    assert sorted((r.name, r.initializer.class_name, r.shape, r.check.status) for r in sm.records) == key
     by = _by_name(h5.records)
     assert by["td/dense/kernel"].initializer.class_name == "HeNormal"
     assert by["emb/embeddings"].initializer.class_name == "RandomUniform" and by["emb/embeddings"].default

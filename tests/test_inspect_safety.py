@@ -247,6 +247,39 @@ def test_broken_files_one_line_error_nonzero_exit(
     assert result.stdout == ""
 
 
+def test_savedmodel_with_a_broken_checkpoint_index(tmp_path: Path) -> None:
+    config = {
+        "class_name": "Sequential",
+        "config": {"layers": [{"class_name": "Dense", "config": {"name": "d"}}]},
+    }
+    node = json.dumps({"class_name": "Sequential", "config": config["config"], "keras_version": "2.21.0"})
+    payload = node.encode()
+    saved_object = b"\x1a\x04root" + b"\x2a" + _varint(len(payload)) + payload
+    (tmp_path / "keras_metadata.pb").write_bytes(b"\x0a" + _varint(len(saved_object)) + saved_object)
+    (tmp_path / "variables").mkdir()
+    records = wi.inspect_model(tmp_path)
+    assert [(r.name, r.initializer.class_name) for r in records] == [
+        ("d/kernel", "GlorotUniform"),
+        ("d/bias", "Zeros"),
+    ]
+    for garbage in (b"\0" * 10, b"\0" * 100, b"\x01" * 40 + struct.pack("<Q", 0xDB4775248B80FB57)):
+        (tmp_path / "variables" / "variables.index").write_bytes(garbage)
+        with pytest.raises(InspectError):
+            wi.inspect_model(tmp_path, stats=True)
+    (tmp_path / "keras_metadata.pb").write_bytes(b"\x0a\xff\xff\xff")
+    with pytest.raises(InspectError, match="truncated"):
+        wi.inspect_model(tmp_path)
+
+
+def _varint(n: int) -> bytes:
+    out = b""
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        out += bytes([byte | (0x80 if n else 0)])
+        if not n:
+            return out
+
+
 def test_missing_path_and_directory_without_metadata(tmp_path: Path) -> None:
     result = _cli(str(tmp_path / "nope.keras"))
     assert result.returncode == 1 and "no such file" in result.stderr

@@ -19,7 +19,8 @@ from ._jsonread import load_json
 from ._protobuf import read_saved_metadata
 from ._rank import rank_weights
 from ._record import Inspection, WeightRecord
-from ._tensor import TensorRef
+from ._tensor import RawTensor, TensorRef
+from ._tfbundle import GRAPH_KEY, read_bundle, variable_names
 from ._zipread import SafeZip
 
 __all__ = [
@@ -162,7 +163,9 @@ def inspect_h5(path: str | os.PathLike[str], stats: bool) -> Inspection:
 
 
 def inspect_savedmodel(path: str | os.PathLike[str], stats: bool) -> Inspection:
-    """A TensorFlow SavedModel written by tf.keras: the configs in ``keras_metadata.pb``."""
+    """A TensorFlow SavedModel written by tf.keras: the configs in ``keras_metadata.pb``, the
+    shapes and values in ``variables/variables.index`` + data shards (named through the
+    checkpoint's object graph)."""
     meta_path = os.path.join(path, "keras_metadata.pb")
     if not os.path.isfile(meta_path):
         raise InspectError(
@@ -199,9 +202,34 @@ def inspect_savedmodel(path: str | os.PathLike[str], stats: bool) -> Inspection:
                 layers.append({"class_name": meta["class_name"], "config": meta.get("config") or {}})
         config = {"class_name": "Model", "config": {"layers": layers}}
         notes.append("no model config (a subclassed model): layers read from their own metadata")
-    notes.append("shapes and values of a SavedModel live in its TensorFlow checkpoint, which is not read")
     slots = walk_model(config, _major(facts.get("keras_version") or "2"))
-    return Inspection("tf-savedmodel", records_from(slots, [], False), facts, notes)
+    weights: list[FileWeight] = []
+    prefix = os.path.join(path, "variables", "variables")
+    if os.path.isfile(prefix + ".index"):
+        weights = _savedmodel_weights(prefix)
+    else:
+        notes.append("no variables/variables.index: shapes and values are not in this SavedModel")
+    return Inspection("tf-savedmodel", records_from(slots, weights, stats), facts, notes)
+
+
+def _savedmodel_weights(prefix: str) -> list[FileWeight]:
+    """The variables of a SavedModel's checkpoint, named as the model named them."""
+    entries, files = read_bundle(prefix)
+    graph = next((e for e in entries if e.key == GRAPH_KEY), None)
+    names = variable_names(graph, files) if graph is not None else {}
+    out = []
+    for i, entry in enumerate(entries):
+        name = names.get(entry.key)
+        if entry.key == GRAPH_KEY or name is None or "/.OPTIMIZER_SLOT/" in entry.key:
+            continue
+        if entry.key.startswith(("optimizer/", "save_counter", "keras_api/")):
+            continue
+        parts = name.split(":")[0].split("/")
+        if len(parts) < 2:
+            continue
+        tensor = RawTensor(files[entry.shard], entry.offset, entry.shape, entry.dtype)
+        out.append(FileWeight(tuple(parts[:-1]), parts[-1], i, entry.shape, entry.dtype.name, tensor))
+    return out
 
 
 class _ArrayTensor(TensorRef):
