@@ -26,6 +26,7 @@ clamps the ``erfinv`` of ``2 Phi - 1``, which loses the tails).
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
 
@@ -34,6 +35,7 @@ from numpy.typing import NDArray
 
 from ._dtypes import is_bfloat16
 from ._engine import sample, work_dtype
+from ._engine._kernel import num_threads
 from ._errors import InvalidArgumentError
 from ._normal_cdf import FAR, ndtri_p, phi_decimal
 from ._random import refuse_overflow
@@ -149,7 +151,8 @@ def _inverse_cdf(
     buf = u if u.flags.c_contiguous else np.ascontiguousarray(u)
     out = buf if work == dtype else np.empty(region_shape(region), dtype=dtype)
     src, dst = buf.reshape(-1), out.reshape(-1)
-    for s in range(0, src.size, _CHUNK):
+
+    def transform(s: int) -> None:
         p = src[s : s + _CHUNK]
         p += half
         p *= width
@@ -159,6 +162,16 @@ def _inverse_cdf(
         z *= scale
         z += shift
         dst[s : s + _CHUNK] = z
+
+    starts = range(0, src.size, _CHUNK)
+    threads = min(num_threads(), len(starts) // 8)  # numpy releases the GIL in each operation
+    if threads > 1:
+        with ThreadPoolExecutor(threads) as pool:
+            for _ in pool.map(transform, starts):
+                pass
+    else:
+        for s in starts:
+            transform(s)
     if work == dtype and buf is not u:
         u[...] = buf
         return u
