@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 
 import conftest
 import weightinit as wi
+from _support import readme_blocks
 from conftest import config_roundtrip
 from weightinit._registry import BUILTIN_KEYS, FRAMEWORK_CLASSES, FRAMEWORK_KEYS
 
@@ -285,3 +287,18 @@ def test_zero_size_shapes_give_empty_arrays() -> None:
     ):
         out = init(shape)
         assert out.shape == shape and out.size == 0
+
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "frameworks.md"
+
+
+def test_the_readme_section_runs() -> None:
+    code = "\n".join(readme_blocks("Initializers from torch, JAX and timm"))
+    assert "TorchDefault" in code
+    exec(compile(code, "README.md", "exec"), {})
+
+
+def test_the_docs_table_names_every_class() -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    for name in NAMES:
+        assert f"`{name}" in text, name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -182,3 +183,11 @@ def test_jax_normal_is_random_normal_and_its_default_differs() -> None:
     shape, seeds = (20000,), range(2)
     theirs = jax_draw(jinit.normal(0.3), shape, seeds)
     assert_same_law(ours_draw(lambda s: wi.RandomNormal(0.0, 0.3, seed=s), shape, seeds), theirs)
+
+
+def test_the_docs_table_covers_every_jax_initializer() -> None:
+    text = (Path(__file__).resolve().parents[1] / "docs" / "frameworks.md").read_text(encoding="utf-8")
+    public = sorted(n for n in dir(jinit) if not n.startswith("_") and n != "Initializer")
+    assert len(public) == 19
+    for name in public:
+        assert f"`{name}" in text or f", `{name}`" in text or f"/ `{name}" in text, name

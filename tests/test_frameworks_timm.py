@@ -119,3 +119,18 @@ def test_lecun_normal_is_kerass() -> None:
     torch_shape = (64, 40, 3, 3)
     theirs = timm_draw(timm_init.lecun_normal_, torch_shape)
     assert_same_law(wi.LecunNormal(seed=6)(keras_shape(torch_shape), dtype="float64"), theirs)
+
+
+def test_the_docs_table_covers_every_timm_initializer() -> None:
+    text = (Path(__file__).resolve().parents[1] / "docs" / "frameworks.md").read_text(encoding="utf-8")
+    public = sorted(
+        n
+        for n, v in vars(timm_init).items()
+        if callable(v)
+        and getattr(v, "__module__", "") == timm_init.__name__
+        and not n.startswith("_")
+        and n != "is_meta_device"
+    )
+    assert len(public) == 6
+    for name in public:
+        assert f"`{name}" in text, name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -348,3 +349,13 @@ def test_torch_default_norms_and_embedding_padding() -> None:
     assert (emb.weight[8] == 0).all() and (ours[8] == 0).all() and (ours[7] != 0).all()
     part = wi.TorchDefault("embedding", padding_idx=-2, seed=0)((10, 3), index=(slice(6, 9),))
     np.testing.assert_array_equal(part, ours[6:9])
+
+
+def test_the_docs_table_covers_every_torch_initializer() -> None:
+    text = (Path(__file__).resolve().parents[1] / "docs" / "frameworks.md").read_text(encoding="utf-8")
+    public = sorted(
+        n for n in dir(init) if n.endswith("_") and not n.startswith("_") and callable(getattr(init, n))
+    )
+    assert len(public) == 14
+    for name in [*public, "calculate_gain"]:
+        assert f"`{name}(" in text or f"`{name}`" in text or f" `{name}" in text, name
