@@ -39,7 +39,7 @@ __all__ = ["ALPHA", "CANDIDATES", "rank_tensor", "rank_weights"]
 ALPHA = 1e-3
 #: the most candidates a record lists
 MAX_LISTED = 6
-ORTHO_MAX_VALUES = 1 << 20
+ORTHO_MAX_VALUES = 1 << 18
 
 
 @dataclass(frozen=True)
@@ -184,9 +184,17 @@ def _ks(sorted_values: NDArray[np.float64], dist: Distribution) -> tuple[float, 
     return d, ks_pvalue(d, n)
 
 
-def _orthogonal_error(tensor: TensorRef) -> float | None:
+def _orthogonal_error(tensor: TensorRef, sample_std: float) -> float | None:
     shape = tensor.shape
     if len(shape) < 2:
+        return None
+    # entries of an orthogonal matrix with gain 1 have std 1/sqrt(longer side): skip the QᵀQ
+    # reads (up to ORTHO_MAX_VALUES values) when the sample's std is far from both foldings'
+    expected = [
+        1.0 / math.sqrt(max(math.prod(shape[:-1]), shape[-1])),
+        1.0 / math.sqrt(max(shape[0], math.prod(shape[1:]))),
+    ]
+    if not any(0.8 < sample_std / e < 1.25 for e in expected):
         return None
     best: float | None = None
     # Keras folds the leading axes into rows; torch folds the trailing axes into columns
@@ -235,7 +243,7 @@ def rank_tensor(
         if np.array_equal(whole, np.eye(*shape)):
             exact.append(Candidate("Identity", 1.0, 0.0, True))
     if not exact:
-        error = _orthogonal_error(tensor)
+        error = _orthogonal_error(tensor, float(sample.std()))
         tol = 1e-4 if tensor.dtype.itemsize >= 4 else 2e-2
         if error is not None and error <= tol:
             exact.append(Candidate("Orthogonal(gain=1)", 1.0, error, True))
