@@ -167,7 +167,7 @@ def test_float64_and_every_dtype_with_x64_are_bitwise_the_engine():
     from _support import ROOT
 
     out = run_python(X64, env={"PYTHONPATH": str(ROOT / "tests")}, timeout=600)
-    assert out["bad"] == [] and out["checked"] == 48
+    assert out["bad"] == [] and out["checked"] == 49
     assert out["ortho64"] < 1e-12
 
 

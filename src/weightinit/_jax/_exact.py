@@ -26,11 +26,13 @@ __all__ = ["opaque_zero", "rounded"]
 
 def opaque_zero(word: Array) -> Array:
     """A uint32 array of zeros, shaped like ``word``, that the compiler cannot constant-fold."""
-    return (word * word * word - word) & jnp.uint32(1)
+    out: Array = (word * word * word - word) & jnp.uint32(1)
+    return out
 
 
 def rounded(x: Array, zero: Array) -> Array:
     """``x`` unchanged, but no longer fusable into the operation that consumes it."""
     itype = jnp.uint64 if x.dtype == jnp.float64 else jnp.uint32
     bits = lax.bitcast_convert_type(x, itype) ^ zero.astype(itype)
-    return lax.bitcast_convert_type(bits, x.dtype)
+    out: Array = lax.bitcast_convert_type(bits, x.dtype)
+    return out

@@ -18,6 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import Array
+from numpy.typing import NDArray
 
 from .._errors import InvalidTypeError, short_repr
 
@@ -28,7 +29,7 @@ def key_data(key: Any, owner: str) -> Array:
     """The ``uint32[2]`` data of a single JAX key (typed or legacy); clear errors otherwise."""
     dtype = getattr(key, "dtype", None)
     shape = getattr(key, "shape", None)
-    if dtype is not None and jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key):
+    if dtype is not None and jnp.issubdtype(dtype, jax.dtypes.prng_key):
         if shape != ():
             raise InvalidTypeError(
                 f"{owner}: expected one key, received a key array of shape {shape}; use jax.vmap "
@@ -58,7 +59,7 @@ def key_stream(key: Any, owner: str) -> Array:
     return jnp.stack([data[1], data[0], zero, zero])
 
 
-def stream_of_seed(seed: int, call: int) -> np.ndarray:  # type: ignore[type-arg]
+def stream_of_seed(seed: int, call: int) -> NDArray[np.uint32]:
     """``uint32[4]`` stream words of an engine ``(seed, call)``."""
     mask = 0xFFFFFFFF
     return np.array([seed & mask, seed >> 32 & mask, call & mask, call >> 32 & mask], dtype=np.uint32)

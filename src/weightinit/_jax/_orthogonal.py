@@ -87,4 +87,5 @@ def orthogonal(stream: Array, shape: tuple[int, ...], gain: float, dtype: np.dty
     u = lax.linalg.householder_product(v, tau)
     u = u * (-s * b.dtype.type(gain))[None, :]
     out = u if rows >= cols else u.T
-    return out.reshape(shape).astype(jnp.dtype(dtype))
+    result: Array = out.reshape(shape).astype(jnp.dtype(dtype))
+    return result

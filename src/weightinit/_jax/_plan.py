@@ -25,6 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import Array, lax
+from numpy.typing import NDArray
 
 from .._base import BuiltinInitializer, Initializer
 from .._constant import Constant, Ones, Zeros, cast_checked
@@ -61,7 +62,7 @@ MAX_AXIS = 2**32
 def catalog_class(init: object, owner: str) -> type[BuiltinInitializer]:
     """The catalog class whose computation ``init`` uses; raise for anything else."""
     if isinstance(init, Initializer):
-        cls = type(init)
+        cls: Any = type(init)
         for base in _PORTED:
             if isinstance(init, base):
                 if cls.__call__ is BuiltinInitializer.__call__ and cls._generate is base._generate:
@@ -142,7 +143,7 @@ def _dynamic_block(full: Array, offsets: Sequence[Offset], sizes: Sequence[int])
 class FillPlan(Plan):
     """``value`` (already cast to the dtype on the host) broadcast to the shape."""
 
-    value: np.ndarray  # type: ignore[type-arg]
+    value: NDArray[Any]
 
     def region(self, stream: Array, offsets: Sequence[Offset], sizes: Sequence[int]) -> Array:
         value = jnp.asarray(self.value)
@@ -159,7 +160,7 @@ class FillPlan(Plan):
 
 @dataclass(frozen=True, eq=False)
 class IdentityPlan(Plan):
-    gain: np.ndarray  # type: ignore[type-arg]
+    gain: NDArray[Any]
 
     def region(self, stream: Array, offsets: Sequence[Offset], sizes: Sequence[int]) -> Array:
         rows = lax.broadcasted_iota(jnp.uint32, tuple(sizes), 0) + jnp.asarray(offsets[0], jnp.uint32)
@@ -174,8 +175,9 @@ class HostPlan(Plan):
 
     init: Initializer
 
-    def host_values(self, index: tuple[slice, ...] | None = None) -> np.ndarray:  # type: ignore[type-arg]
-        out: np.ndarray = self.init(self.shape, self.dtype, index=index)  # type: ignore[call-arg, type-arg]
+    def host_values(self, index: tuple[slice, ...] | None = None) -> NDArray[Any]:
+        builtin: Any = self.init
+        out: NDArray[Any] = builtin(self.shape, self.dtype, index=index)
         return out
 
     def region(self, stream: Array, offsets: Sequence[Offset], sizes: Sequence[int]) -> Array:
@@ -231,7 +233,8 @@ def plan_for(init: Initializer, shape: object, dtype: object, owner: str) -> Pla
     elif base in (Constant, Zeros, Ones):
         value = np.asarray(init.value)  # type: ignore[attr-defined]
         # the engine checks broadcasting and the cast; run it on a tiny region to raise its errors
-        init(shape_t, resolved, index=tuple(slice(0, min(1, d)) for d in shape_t))
+        builtin: Any = init
+        builtin(shape_t, resolved, index=tuple(slice(0, min(1, d)) for d in shape_t))
         return FillPlan(shape_t, resolved, False, cast_checked(value, resolved, name, "value"))
     else:
         return HostPlan(shape_t, resolved, False, init)

@@ -11,7 +11,8 @@ process computes the blocks of its own devices.
 STFT (computed by the engine on the host) uses ``jax.make_array_from_callback``
 with the engine's ``index=``; Orthogonal needs the whole matrix: each process
 computes it once, with the unsharded program, and hands each device its block.
-Other ``Sharding`` types go through ``jax.jit`` with ``out_shardings`` (XLA's partitioner splits the elementwise generator).
+Other ``Sharding`` types go through ``jax.jit`` with ``out_shardings`` (XLA's
+partitioner splits the elementwise generator).
 """
 
 from __future__ import annotations
@@ -23,13 +24,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import Array, lax
-from jax.sharding import NamedSharding, PartitionSpec
+from jax.sharding import NamedSharding
+from numpy.typing import NDArray
 
 from .._errors import InvalidArgumentError, InvalidTypeError, short_repr
 from ._plan import HostPlan, OrthogonalPlan, Plan
 
 __all__ = ["block_shape", "generate_sharded"]
 
+PartitionSpec: Any = jax.sharding.PartitionSpec  # untyped constructor
 _CACHE: dict[Any, Any] = {}
 _CACHE_LIMIT = 64
 
@@ -86,7 +89,7 @@ def _spmd(plan: Plan, sharding: NamedSharding, block: tuple[int, ...]) -> Any:
     return jax.jit(mapped)
 
 
-def generate_sharded(plan: Plan, sharding: Any, stream: np.ndarray, owner: str) -> Array:  # type: ignore[type-arg]
+def generate_sharded(plan: Plan, sharding: Any, stream: NDArray[np.uint32], owner: str) -> Array:
     """The global array of ``plan`` laid out by ``sharding``."""
     shape = plan.shape
     if not isinstance(sharding, jax.sharding.Sharding):
@@ -107,22 +110,19 @@ def generate_sharded(plan: Plan, sharding: Any, stream: np.ndarray, owner: str) 
         full = _whole_program(plan)(jnp.asarray(stream))
         return jax.make_array_from_callback(shape, sharding, lambda index: full[index])
     if isinstance(plan, HostPlan) or math.prod(shape) == 0:
-        return jax.make_array_from_callback(
-            shape,
-            sharding,
-            lambda index: (
-                plan.host_values(_whole_slices(index, shape))  # type: ignore[attr-defined]
-                if isinstance(plan, HostPlan)
-                else np.zeros(_block_of(index, shape), plan.dtype)
-            ),
-        )
-    replicated = (
-        NamedSharding(sharding.mesh, PartitionSpec())
-        if isinstance(sharding, NamedSharding)
-        else sharding.with_spec(PartitionSpec())  # type: ignore[attr-defined]
-        if hasattr(sharding, "with_spec")
-        else None
-    )
+
+        def host_block(index: Any) -> NDArray[Any]:
+            slices = _whole_slices(index, shape)
+            if isinstance(plan, HostPlan):
+                return plan.host_values(slices)
+            return np.zeros(tuple(s.stop - s.start for s in slices), plan.dtype)
+
+        return jax.make_array_from_callback(shape, sharding, host_block)
+    replicated: Any = None
+    if isinstance(sharding, NamedSharding):
+        replicated = NamedSharding(sharding.mesh, PartitionSpec())
+    elif hasattr(sharding, "with_spec"):
+        replicated = sharding.with_spec(PartitionSpec())
     words = (
         jax.make_array_from_callback((4,), replicated, lambda index: stream[index])
         if replicated is not None
@@ -152,12 +152,9 @@ def _whole_program(plan: Plan) -> Any:
     return fn
 
 
-def _whole_slices(index: tuple[slice, ...], shape: tuple[int, ...]) -> tuple[slice, ...]:
+def _whole_slices(index: Any, shape: tuple[int, ...]) -> tuple[slice, ...]:
+    """``index`` (a tuple of slices from ``make_array_from_callback``) with explicit bounds."""
     return tuple(
         slice(0 if s.start is None else s.start, n if s.stop is None else s.stop)
         for s, n in zip(index, shape, strict=True)
     )
-
-
-def _block_of(index: tuple[slice, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
-    return tuple(s.stop - s.start for s in _whole_slices(index, shape))

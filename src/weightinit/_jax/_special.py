@@ -9,6 +9,7 @@ exactly the reference's sequence of correctly rounded operations.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import jax.numpy as jnp
 import numpy as np
@@ -20,7 +21,7 @@ from ._exact import rounded
 __all__ = ["frexp_normal", "log_neg", "ndtri_q"]
 
 
-def _const(value: float, dtype: jnp.dtype) -> np.floating:  # type: ignore[type-arg]
+def _const(value: float, dtype: Any) -> Any:
     return np.dtype(dtype).type(value)
 
 
@@ -63,7 +64,8 @@ def log_neg(r: Array, zero: Array) -> Array:
     ef = e.astype(dt)
     ln2_hi, ln2_lo = _LN2[ftype]
     inner = rounded(ef * _const(ln2_lo, dt), zero) + log_m
-    return -(rounded(ef * _const(ln2_hi, dt), zero) + inner)
+    result: Array = -(rounded(ef * _const(ln2_hi, dt), zero) + inner)
+    return result
 
 
 def ndtri_q(q: Array, zero: Array, far: bool) -> Array:

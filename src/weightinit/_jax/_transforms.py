@@ -26,20 +26,26 @@ def q_unit(words: tuple[Array, ...]) -> Array:
     if len(words) == 1:
         m = lax.shift_right_logical(words[0], np.uint32(8)).astype(jnp.int32)
         odd = (m * np.int32(2) - np.int32(2**24 - 1)).astype(jnp.float32)
-        return odd * np.float32(2.0**-25)
+        narrow: Array = odd * np.float32(2.0**-25)
+        return narrow
     x0, x1 = (w.astype(jnp.uint64) for w in words)
     m64 = lax.shift_left(x0, np.uint64(20)) | lax.shift_right_logical(x1, np.uint64(12))
     odd64 = (m64.astype(jnp.int64) * np.int64(2) - np.int64(2**52 - 1)).astype(jnp.float64)
-    return odd64 * np.float64(2.0**-53)
+    result: Array = odd64 * np.float64(2.0**-53)
+    return result
 
 
 def uniform_unit(words: tuple[Array, ...]) -> Array:
     """``u`` in [0, 1): 24 (float32) or 53 (float64) random bits."""
     if len(words) == 1:
-        return lax.shift_right_logical(words[0], np.uint32(8)).astype(jnp.float32) * np.float32(2.0**-24)
+        u32: Array = lax.shift_right_logical(words[0], np.uint32(8)).astype(jnp.float32) * np.float32(
+            2.0**-24
+        )
+        return u32
     x0, x1 = (w.astype(jnp.uint64) for w in words)
     m = lax.shift_left(x0, np.uint64(21)) | lax.shift_right_logical(x1, np.uint64(11))
-    return m.astype(jnp.float64) * np.float64(2.0**-53)
+    result: Array = m.astype(jnp.float64) * np.float64(2.0**-53)
+    return result
 
 
 def uniform_from_words(words: tuple[Array, ...], transform: Any, dtype: jnp.dtype) -> Array:
@@ -62,4 +68,5 @@ def normal_from_words(words: tuple[Array, ...], transform: Any, dtype: jnp.dtype
     z = ndtri_q(q, zero, far=len(words) == 2 and not truncated)
     if truncated:
         z = jnp.clip(z, ftype(-2), ftype(2))
-    return (rounded(z * transform.p1, zero) + transform.p0).astype(dtype)
+    result: Array = (rounded(z * transform.p1, zero) + transform.p0).astype(dtype)
+    return result
