@@ -23,6 +23,7 @@ _common = {
     "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
     "derandomize": False,
     "print_blob": True,
+    "database": None,  # no replay of examples saved by an older version of the strategies
 }
 settings.register_profile("ci", max_examples=300, deadline=5000, **_common)
 settings.register_profile("long", max_examples=30000, deadline=10000, **_common)
