@@ -27,7 +27,7 @@ BACKENDS = ("jax", "torch", "tensorflow")
 
 #: builds, checks, saves, trains; argv[1] is the folder for the saved files
 MAIN_CHILD = r"""
-import hashlib, json, os, sys, time, warnings
+import contextlib, hashlib, json, os, sys, time, warnings
 import numpy as np
 import keras
 import weightinit as wi
@@ -180,6 +180,19 @@ result = {"backend": BACKEND}
 inputs = [np.random.default_rng(0).normal(size=(2, 6, 6, 3)).astype("float32"),
           np.array([[1, 2, 3, 4], [5, 6, 7, 8]], "int32")]
 
+def timed_build(switch):
+    '''Seconds to build the model from defaults, with the switch or with Keras's initializers.'''
+    keras.backend.clear_session()
+    start = time.perf_counter()
+    with wk.use_weightinit(seed=0) if switch else contextlib.nullcontext():
+        build(lambda name: {})
+    return time.perf_counter() - start
+
+
+# 0. build time, cold: the first build of each kind in this process (the switch's goes first)
+if BACKEND == "jax":
+    result["cold"] = {"switch": timed_build(True), "keras": timed_build(False)}
+
 # 1. weightinit initializers passed to the layers
 keras.utils.set_random_seed(0)
 model = build(lambda name: EXPLICIT[name])
@@ -220,10 +233,8 @@ result["train"] = {"loss_finite": bool(np.isfinite(loss)),
 # 4. the switch, with only strings, configs, Keras instances and defaults
 keras.backend.clear_session()
 keras.utils.set_random_seed(1234)
-start = time.perf_counter()
 with wk.use_weightinit():
     switched = build(lambda name: PLAIN[name])
-result["cold"] = {"switch": time.perf_counter() - start}
 result["switch"], result["switch_bad"] = check_values(switched, base=1234)
 plain = build(lambda name: {})
 result["after_switch_types"] = sorted({type(l.kernel_initializer).__module__.split(".")[0]
@@ -232,9 +243,7 @@ result["after_switch_types"] = sorted({type(l.kernel_initializer).__module__.spl
 
 # 5. a model saved by Keras itself (its own initializers) loads with the switch on
 keras.backend.clear_session()
-start = time.perf_counter()
 keras_model = build(lambda name: {})
-result["cold"]["keras"] = time.perf_counter() - start
 keras_model.save(f"{OUT}/keras_own.keras")
 keras_configs = initializer_configs(keras_model)
 with wk.use_weightinit(seed=5):
@@ -249,19 +258,12 @@ result["keras_file"] = {
                         for a, b in zip(keras_model.weights, reloaded.weights)),
 }
 
-# 6. build time: the switch against Keras's own initializers (jax only; alternating, best of 3)
+# 6. build time, warm: the switch against Keras's own initializers (alternating, best of 7)
 if BACKEND == "jax":
     times = {"keras": [], "switch": []}
-    for _ in range(3):
-        for mode in ("keras", "switch"):
-            keras.backend.clear_session()
-            start = time.perf_counter()
-            if mode == "switch":
-                with wk.use_weightinit(seed=0):
-                    build(lambda name: {})
-            else:
-                build(lambda name: {})
-            times[mode].append(time.perf_counter() - start)
+    for i in range(7):
+        for switch in (True, False) if i % 2 else (False, True):
+            times["switch" if switch else "keras"].append(timed_build(switch))
     result["times"] = {k: min(v) for k, v in times.items()}
 print(json.dumps(result))
 """
@@ -572,9 +574,14 @@ def test_saved_files_load_in_a_fresh_process_that_imports_weightinit_after_keras
 def test_building_with_the_switch_is_not_slower_than_keras_on_jax(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
-    times = _main("jax", tmp_path_factory)[0]["times"]
-    # best of 3 alternating builds of the whole model; the margin only absorbs timer noise
-    assert times["switch"] <= 1.25 * times["keras"], times
+    result = _main("jax", tmp_path_factory)[0]
+    # the first build of a process: Keras compiles its random ops for each new shape, the switch
+    # has nothing to compile (it goes first, so it also pays for Keras's first layer calls)
+    cold = result["cold"]
+    assert cold["switch"] < cold["keras"], cold
+    # warm, best of 7 alternating builds: the margin only absorbs the noise of a shared host
+    times = result["times"]
+    assert times["switch"] <= 1.3 * times["keras"], times
 
 
 @pytest.fixture(scope="module")

@@ -67,7 +67,10 @@ class PathSeed(SeedGenerator):
     """
 
     def __init__(self, fallback: int, base: Callable[[], int], variable: Any = None) -> None:
-        super().__init__(seed=fallback)
+        # no SeedGenerator.__init__: one of these is made per weight, and `next` needs no lock
+        self._init_seed = self.initial_seed = fallback
+        self.name = "seed_generator"
+        self._counter = 0
         self._base = base
         self._variable = variable
 
