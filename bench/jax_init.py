@@ -1,14 +1,14 @@
 """Benchmark of weightinit.jax against jax.nn.initializers, and of sharded generation.
 
-Run it with 8 fake CPU devices (it sets the flag itself when run as a script):
+    python bench/jax_init.py [--shape 8192 8192] [--repeat 3] [--devices 8]
 
-    python bench/jax_init.py [--shape 8192 8192] [--repeat 3]
-
-Prints one table: compile time (apart), the best of ``--repeat`` jitted runs
-for weightinit and for jax.nn.initializers with the same distribution, and
-their ratio; then, for 8-device sharded generation, the time of one device's
-block alone against the whole unsharded array (per-device work, the goal is at
-most 1/8 + 10 %) and the wall time of the whole sharded array.
+One run prints both tables: compile time (apart), the best of ``--repeat``
+jitted runs for weightinit and for jax.nn.initializers with the same
+distribution, and their ratio (this process: one CPU device, XLA's own
+threads); then, from a child with ``--devices`` fake CPU devices, for sharded
+generation: the whole array on one device, one device's block alone (per-device
+work; the goal is at most ``1/devices + 10 %`` of the whole), and the wall time
+of the whole sharded array (the fake devices share the machine's cores).
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import time
 from typing import Any
 
 if __name__ == "__main__":
-    os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=8")
     os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
 
@@ -40,33 +39,47 @@ def _compiled(fn: Any, arg: Any) -> tuple[Any, float]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    global jax
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shape", type=int, nargs="+", default=[8192, 8192])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--devices", type=int, default=8)
+    parser.add_argument("--sharded-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if not args.sharded_only:
+        _versus_jax(args)
+        import subprocess
+
+        env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={args.devices}")
+        cmd = [sys.executable, __file__, "--sharded-only", "--repeat", str(args.repeat), "--shape"]
+        subprocess.run([*cmd, *map(str, args.shape)], env=env, check=True)
+        return
+    _sharded(args)
+
+
+def _cases() -> list[tuple[str, Any, Any]]:
     import jax
-    import jax.numpy as jnp
-    import numpy as np
-    from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
     import weightinit as wi
-    from weightinit import jax as wjax
-    from weightinit._jax._plan import plan_for
-    from weightinit._jax._shard import _spmd, block_shape
 
-    shape = tuple(args.shape)
-    key = jax.random.key(0)
-    cases = [
+    return [
         ("he_normal", wi.HeNormal(), jax.nn.initializers.he_normal()),
         ("glorot_uniform", wi.GlorotUniform(), jax.nn.initializers.glorot_uniform()),
         ("truncated_normal", wi.TruncatedNormal(stddev=0.02), jax.nn.initializers.truncated_normal(0.02)),
     ]
-    print(
-        f"shape {shape} float32, jax {jax.__version__}, {len(jax.devices())} devices, best of {args.repeat}"
-    )
+
+
+def _versus_jax(args: Any) -> None:
+    global jax
+    import jax
+    import jax.numpy as jnp
+
+    from weightinit import jax as wjax
+
+    shape = tuple(args.shape)
+    key = jax.random.key(0)
+    print(f"shape {shape} float32, jax {jax.__version__}, {len(jax.devices())} device, best of {args.repeat}")
     print(f"{'case':<18}{'compile wi':>11}{'compile jax':>12}{'weightinit':>12}{'jax.nn':>10}{'jax/wi':>8}")
-    for name, init, ref in cases:
+    for name, init, ref in _cases():
         ours, c_ours = _compiled(lambda k, init=init: wjax.initializer(init)(k, shape, jnp.float32), key)
         theirs, c_theirs = _compiled(lambda k, ref=ref: ref(k, shape, jnp.float32), key)
         t_ours, t_theirs = _best(ours, key, args.repeat), _best(theirs, key, args.repeat)
@@ -74,18 +87,33 @@ def main(argv: list[str] | None = None) -> None:
             f"{name:<18}{c_ours:>10.2f}s{c_theirs:>11.2f}s{t_ours:>11.3f}s{t_theirs:>9.3f}s"
             f"{t_theirs / t_ours:>7.2f}x"
         )
+    sys.stdout.flush()
 
+
+def _sharded(args: Any) -> None:
+    global jax
+    import jax
+    import numpy as np
+    from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+    from weightinit._jax._plan import plan_for
+    from weightinit._jax._shard import _spmd, block_shape
+
+    shape = tuple(args.shape)
+    cases = _cases()
     n = len(jax.devices())
     mesh = Mesh(np.array(jax.devices()), ("d",))
     sharding = NamedSharding(mesh, PartitionSpec("d"))
-    print(f"\nsharded over {n} devices, PartitionSpec('d'):")
+    print(f"\nsharded over {n} fake CPU devices, PartitionSpec('d'):")
     print(f"{'case':<18}{'whole':>9}{'1 block':>10}{'block/whole':>13}{'sharded wall':>14}")
     stream = np.array([0, 0, 0, 0], np.uint32)
     for name, init, _ in cases:
         plan = plan_for(init, shape, "float32", "bench")
         block = block_shape(shape, sharding, "bench")
         whole = jax.jit(plan.whole).lower(stream).compile()
-        one = jax.jit(lambda s, plan=plan, block=block: plan.region(s, (np.uint32(0), 0), block))
+        one = jax.jit(
+            lambda s, plan=plan, block=block: plan.region(s, (np.uint32(0),) + (0,) * (len(block) - 1), block)
+        )
         one = one.lower(stream).compile()
         spmd = _spmd(plan, sharding, block)
         spmd(stream).block_until_ready()
