@@ -25,6 +25,9 @@ CASES = [
     ((70, 33, 20), ((3, 60), (0, 33), (5, 19)), (2, 0, 1)),
     ((5,), ((1, 4),), (0,)),
     ((40, 2000), ((0, 40), (0, 2000)), (1, 0)),
+    ((40000, 20), ((0, 40000), (0, 20)), (1, 0)),  # short rows, many per chunk
+    ((20000, 70), ((0, 20000), (0, 70)), (1, 0)),  # the blocked scatter's row bound
+    ((30, 40000), ((0, 30), (0, 40000)), (1, 0)),  # wide rows: larger chunks
 ]
 BACKENDS = ["reference", "kernel"] if _kernel.available() else ["reference"]
 

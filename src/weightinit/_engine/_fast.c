@@ -37,6 +37,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* No contraction of a * b + c into a fused multiply-add, whatever the build
    flags say (setup.py also passes -ffp-contract=off): it would change bits. */
@@ -66,9 +69,11 @@
 #if defined(__GNUC__)
 #define WI_INLINE static inline __attribute__((always_inline))
 #define WI_RESTRICT __restrict__
+#define WI_ALIGN64 __attribute__((aligned(64)))
 #else
 #define WI_INLINE static __inline
 #define WI_RESTRICT
+#define WI_ALIGN64 __declspec(align(64))
 #endif
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(WI_NO_MULTIVERSION)
@@ -104,7 +109,7 @@ enum { ISA_DEFAULT = 0, ISA_AVX2 = 1, ISA_AVX512 = 2, ISA_COUNT = 3 };
 #define CHUNK (1u << 16)    /* elements per unit of thread work */
 /* ... and of the strided scatter's work: each destination row (a transposing
    destination's column) then gets several cache lines per chunk */
-#define SCATTER_CHUNK (1u << 18)
+#define SCATTER_CHUNK (1u << 16)
 #define MAXD 64             /* outer dimensions of a region */
 #define KS_PARITY 0x1BD11BDAu
 
@@ -481,7 +486,8 @@ typedef struct {
     int dnd;
     uint64_t dext[MAXD];
     int64_t dstrides[MAXD];
-    char *scratch0; /* the calling thread's scratch (CHUNK elements) */
+    char *scratch0; /* the calling thread's scratch (schunk elements) */
+    uint64_t schunk; /* elements per chunk of the strided scatter */
 } job_t;
 
 typedef struct {
@@ -1496,10 +1502,23 @@ static void scatter(const job_t *jb, const char *src, uint64_t p, uint64_t e) {
     const uint64_t L = nd ? jb->dext[nd - 1] : 1;
     const int64_t st = nd ? jb->dstrides[nd - 1] : 0;
     const uint64_t C = 64 / isz; /* columns per tile: one cache line of src */
-    if (nd == 0 || L < C || st == (int64_t)isz) {
+    if (nd == 0 || L < SCATTER_GROUP || st == (int64_t)isz || (e - p) / L + 2 > SCATTER_ROWS) {
         scatter_plain(jb, src, p, e);
         return;
     }
+    /* partial first and last rows element by element; the full rows in between by tiles */
+    if (p % L) {
+        const uint64_t stop = (p / L + 1) * L < e ? (p / L + 1) * L : e;
+        scatter_plain(jb, src, p, stop);
+        src += (stop - p) * isz;
+        p = stop;
+    }
+    if (e % L && e > p) {
+        const uint64_t start = e / L * L > p ? e / L * L : p;
+        scatter_plain(jb, src + (start - p) * isz, start, e);
+        e = start;
+    }
+    if (p >= e) return;
     char *rows[SCATTER_ROWS];
     const uint64_t r0 = p / L, r1 = (e - 1) / L; /* first and last row, inclusive */
     const uint64_t nrows = r1 - r0 + 1;
@@ -1523,7 +1542,7 @@ static void scatter(const job_t *jb, const char *src, uint64_t p, uint64_t e) {
         }
     }
     const uint64_t first_lo = p % L, last_hi = (e - 1) % L + 1;
-    char tile[SCATTER_GROUP * 64] __attribute__((aligned(64)));
+    WI_ALIGN64 char tile[SCATTER_GROUP * 64];
     for (uint64_t g = 0; g < nrows; g += SCATTER_GROUP) {
         const uint64_t gn = nrows - g < SCATTER_GROUP ? nrows - g : SCATTER_GROUP;
         int dense = 1; /* the group's rows follow each other in dst */
@@ -1553,8 +1572,20 @@ static void scatter(const job_t *jb, const char *src, uint64_t p, uint64_t e) {
                         for (uint64_t j = 0; j < w; j++) t[j * SCATTER_GROUP + k] = sr[j];
                     }
                 }
-                for (uint64_t j = 0; j < w; j++)
-                    memcpy(rows[g] + (int64_t)(cb + j) * st, tile + j * SCATTER_GROUP * isz, gn * isz);
+                for (uint64_t j = 0; j < w; j++) {
+                    char *d = rows[g] + (int64_t)(cb + j) * st;
+                    const char *t = tile + j * SCATTER_GROUP * isz;
+#if defined(__SSE2__)
+                    if (gn * isz % 64 == 0 && ((uintptr_t)d & 63) == 0) {
+                        /* whole cache lines: stream them (no read for ownership, no
+                           eviction of the scratch); scatter_fence orders them */
+                        for (uint64_t b = 0; b < gn * isz; b += 16)
+                            _mm_stream_si128((__m128i *)(d + b), _mm_load_si128((const __m128i *)(t + b)));
+                        continue;
+                    }
+#endif
+                    memcpy(d, t, gn * isz);
+                }
                 continue;
             }
             uint64_t lo[SCATTER_GROUP], hi[SCATTER_GROUP];
@@ -1619,7 +1650,7 @@ static void scatter_plain(const job_t *jb, const char *src, uint64_t p, uint64_t
    chunks to the others), then copied to the destination. */
 static void run_chunks_scatter(job_t *jb, int caller) {
     const range_fn fn = RANGE_FNS[jb->isa];
-    char *buf = caller ? jb->scratch0 : (char *)malloc((size_t)SCATTER_CHUNK * itemsize_of(jb->dtype));
+    char *buf = caller ? jb->scratch0 : (char *)malloc((size_t)jb->schunk * itemsize_of(jb->dtype));
     job_t *local = caller ? NULL : (job_t *)malloc(sizeof(job_t));
     job_t own;
     if (caller) local = &own;
@@ -1634,13 +1665,16 @@ static void run_chunks_scatter(job_t *jb, int caller) {
     local->dst = NULL;
     local->out = buf;
     for (;;) {
-        const uint64_t p = WI_ATOMIC_FETCH_ADD(&jb->next, (uint64_t)SCATTER_CHUNK);
+        const uint64_t p = WI_ATOMIC_FETCH_ADD(&jb->next, jb->schunk);
         if (p >= jb->total) break;
-        const uint64_t e = jb->total - p > SCATTER_CHUNK ? p + SCATTER_CHUNK : jb->total;
+        const uint64_t e = jb->total - p > jb->schunk ? p + jb->schunk : jb->total;
         local->pos0 = p;
         fn(local, p, e);
         scatter(jb, buf, p, e);
     }
+#if defined(__SSE2__)
+    _mm_sfence(); /* the streamed stores are visible before the thread is joined */
+#endif
     if (!caller) {
         free(buf);
         free(local);
@@ -1670,7 +1704,7 @@ static void *thread_main(void *arg) {
 
 /* Runs the job on `threads` threads (the calling one included), GIL released. */
 static void run_job(job_t *jb, int threads) {
-    const uint64_t size = jb->dst ? SCATTER_CHUNK : CHUNK;
+    const uint64_t size = jb->dst ? jb->schunk : CHUNK;
     const uint64_t chunks = (jb->total + size - 1) / size;
     if (threads < 1) threads = 1;
     if ((uint64_t)threads > chunks) threads = (int)chunks;
@@ -1842,7 +1876,8 @@ PyDoc_STRVAR(fill_strided_doc,
              "Like fill, but the output is the strided array at ``address`` (the caller keeps it\n"
              "alive and writable, its elements not overlapping): element (c_0, ..) of the region\n"
              "``extents`` is at address + sum(c_d * byte_strides[d]). Chunks are made in scratch\n"
-             "buffers of SCATTER_CHUNK elements (``scratch``: the calling thread's) and copied.");
+             "buffers of len(scratch) // itemsize elements (best a multiple of the last extent), ``scratch`` being the\n"
+             "calling thread's, and copied.");
 
 static PyObject *py_fill_strided(PyObject *self, PyObject *args) {
     (void)self;
@@ -1865,8 +1900,8 @@ static PyObject *py_fill_strided(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "extents and byte_strides: same length, at most 64");
         goto fail;
     }
-    if ((uint64_t)scratch.len < (uint64_t)SCATTER_CHUNK * isz || address == 0) {
-        PyErr_SetString(PyExc_ValueError, "scratch must hold SCATTER_CHUNK elements; address non-zero");
+    if ((uint64_t)scratch.len < (uint64_t)isz || address == 0) {
+        PyErr_SetString(PyExc_ValueError, "scratch must hold an element; address non-zero");
         goto fail;
     }
     jb = (job_t *)PyMem_Calloc(1, sizeof(job_t));
@@ -1902,6 +1937,7 @@ static PyObject *py_fill_strided(PyObject *self, PyObject *args) {
     jb->dst = (char *)(uintptr_t)address;
     jb->dnd = (int)nd;
     jb->scratch0 = (char *)scratch.buf;
+    jb->schunk = (uint64_t)scratch.len / isz; /* at least 1 (checked above) */
     jb->out = jb->scratch0;
     set_params(jb, p0, p1, bh);
     run_job(jb, threads);

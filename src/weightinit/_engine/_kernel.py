@@ -163,7 +163,12 @@ def fill_strided(kind: str, key: tuple[int, int], runs: Any, out: Any, transform
         out[...] = transform.constant
         return True
     bh = float(transform.below_high) if kind == "uniform" else 0.0
-    scratch = np.empty(_fast.SCATTER_CHUNK * out.dtype.itemsize, dtype=np.uint8)
+    # chunks of whole rows of the last axis, at least a cache line of them (a transposing
+    # destination then gets whole lines), about SCATTER_CHUNK elements when rows are short
+    isz = out.dtype.itemsize
+    last = out.shape[-1] if out.ndim else 1
+    chunk = last * max(64 // isz, _fast.SCATTER_CHUNK // last) if last <= (1 << 20) else _fast.SCATTER_CHUNK
+    scratch = np.empty(chunk * isz, dtype=np.uint8)
     _fast.fill_strided(
         KIND_CODES[kind],
         code,
@@ -181,7 +186,7 @@ def fill_strided(kind: str, key: tuple[int, int], runs: Any, out: Any, transform
         float(transform.p0),
         float(transform.p1),
         bh,
-        num_threads() if out.size > _fast.SCATTER_CHUNK else 1,
+        num_threads() if out.size > chunk else 1,
         isa,
     )
     return True
