@@ -136,3 +136,63 @@ def test_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
     assert "PATH" in capsys.readouterr().err
     assert main(["inspect", "--help"]) == 0
     assert "--stats" in capsys.readouterr().out
+
+
+def test_rnn_cells_stacked_cells_and_einsum_fans() -> None:
+    import weightinit as wi
+
+    cell = {
+        "class_name": "GRUCell",
+        "config": {"name": "gru_cell", "units": 3, "recurrent_initializer": "identity"},
+    }
+    stacked = {
+        "class_name": "StackedRNNCells",
+        "config": {
+            "cells": [
+                {"class_name": "LSTMCell", "config": {"name": "c0", "units": 2}},
+                {"class_name": "SimpleRNNCell", "config": {"name": "c1", "units": 2, "use_bias": False}},
+            ]
+        },
+    }
+    config = {
+        "class_name": "Sequential",
+        "config": {
+            "layers": [
+                {"class_name": "RNN", "config": {"name": "rnn", "cell": cell}},
+                {"class_name": "RNN", "config": {"name": "stack", "cell": stacked}},
+                {
+                    "class_name": "EinsumDense",
+                    "config": {
+                        "name": "ed",
+                        "equation": "abc,cde->abde",
+                        "output_shape": [2, 3],
+                        "bias_axes": "de",
+                    },
+                },
+            ]
+        },
+    }
+    records = {r.name: r for r in wi.inspect_model(config)}
+    assert list(records) == [
+        "rnn/gru_cell/kernel",
+        "rnn/gru_cell/recurrent_kernel",
+        "rnn/gru_cell/bias",
+        "stack/stacked_rnn_cells/c0/kernel",
+        "stack/stacked_rnn_cells/c0/recurrent_kernel",
+        "stack/stacked_rnn_cells/c0/bias",
+        "stack/stacked_rnn_cells/c1/kernel",
+        "stack/stacked_rnn_cells/c1/recurrent_kernel",
+        "ed/kernel",
+        "ed/bias",
+    ]
+    assert records["rnn/gru_cell/recurrent_kernel"].initializer.class_name == "Identity"
+    assert records["rnn/gru_cell/recurrent_kernel"].default is False
+    assert records["stack/stacked_rnn_cells/c0/bias"].notes == (
+        "unit_forget_bias: the forget-gate quarter starts at ones",
+    )
+    # EinsumDense kernels use Keras 3's einsum fans in --stats: a (5, 2, 3) kernel has fans (5, 6)
+    from weightinit._inspect._check import build_initializer
+    from weightinit._inspect._layers import einsum_axes
+
+    init = build_initializer(records["ed/kernel"].initializer, einsum_axes("abc,cde->abde"))
+    assert init.fans((5, 2, 3)) == (5, 6)

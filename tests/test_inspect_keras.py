@@ -314,3 +314,20 @@ def test_savedmodel_without_keras_metadata_is_refused(tmp_path: Path) -> None:
     (tmp_path / "saved_model.pb").write_bytes(b"\x08\x01")
     with pytest.raises(InspectError, match=r"keras_metadata\.pb"):
         wi.inspect_model(tmp_path)
+
+
+def test_keras3_weights_h5_alone_is_weights_only(saved: dict[str, Any], tmp_path: Path) -> None:
+    path = tmp_path / "model.weights.h5"
+    with zipfile.ZipFile(saved["keras"]) as z:
+        path.write_bytes(z.read("model.weights.h5"))
+    inspection = inspect_source(path, stats=True)
+    assert inspection.format == "keras3-weights-h5"
+    assert len(inspection.records) == len(saved["records"])
+    by = _by_name(inspection.records)
+    gamma = by["wrapper_seq/outer/inner_seq/ln/vars/0"]
+    assert gamma.initializer is None and [gamma.candidates[0].name] == ["Ones"]
+    recurrent = by["wrapper_seq/outer/gru/gru_cell/vars/1"]
+    names = [n for c in recurrent.candidates for n in (c.name, *c.also)]
+    assert recurrent.shape == (10, 30) and "Orthogonal(gain=1)" not in names  # its gain is 2: QQᵀ = 4 I
+    wide = by["wrapper_seq/outer/wide/vars/0"]
+    assert "RandomNormal(stddev=0.05)" not in [wide.candidates[0].name, *wide.candidates[0].also]

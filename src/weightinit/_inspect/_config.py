@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._registry import lookup_builtin
+from .._registry import lookup_builtin, snake_case
 from ._common import MAX_LAYERS, InspectError
 from ._layers import DEFAULTS, LAYERS, MHA_PROJECTIONS, RNN_CELL_NAMES, WeightSpec, einsum_axes, weights_of
 from ._record import InitializerInfo
@@ -183,7 +183,7 @@ class _Walker:
             config = {"layers": config}
         if not isinstance(config, Mapping):
             config = {}
-        name = _layer_name(entry, config, f"{class_name.lower()}_{index}")
+        name = _layer_name(entry, config, snake_case(class_name))  # Keras's automatic name
         chain = (*prefix, name)
         if isinstance(config.get("layers"), list):  # a nested model
             for i, child in enumerate(config["layers"]):
