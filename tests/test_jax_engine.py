@@ -242,3 +242,34 @@ def test_bad_inputs_raise_clear_errors_at_trace_time():
     # integer dtypes stay allowed where the engine allows them
     assert np.array_equal(np.asarray(wjax.initializer(wi.Ones())(jax.random.key(0), (2,), jnp.int32)), [1, 1])
     assert math.isclose(float(wjax.initializer(wi.Constant(2.5))(jax.random.key(0), ())), 2.5)
+
+
+def _cpu_has_fma() -> bool:
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            return " fma " in f.read().replace("\n", " ")
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _cpu_has_fma(), reason="the contraction happens only where the CPU has FMA")
+def test_without_the_guard_xla_would_fuse_multiply_add(monkeypatch):
+    """Pins the finding of ``weightinit._jax._exact``: XLA:CPU contracts ``a * b + c`` into an FMA.
+
+    With ``rounded`` made the identity, the same draw is no longer the engine's; with it, it is
+    (the tests above). If this starts failing, XLA stopped contracting: update ``_exact``'s notes.
+    """
+    import weightinit._jax._special as special
+    import weightinit._jax._transforms as transforms
+
+    shape = (256, 256)
+    nd = np.dtype(np.float32)
+    want = sample("normal", 1, 0, shape, ((0, 256), (0, 256)), nd, 0.5, 3.0)
+    guarded = jax.jit(lambda s: draw("normal", 0.5, 3.0, s, shape, (0, 0), shape, nd))(_stream(1))
+    assert _same_bits(guarded, want)
+    monkeypatch.setattr(special, "rounded", lambda x, zero: x)
+    monkeypatch.setattr(transforms, "rounded", lambda x, zero: x)
+    unguarded = jax.jit(lambda s: draw("normal", 0.5, 3.0, s, shape, (0, 0), shape, nd))(_stream(1))
+    differ = int((np.asarray(unguarded) != want).sum())
+    assert differ > 1000  # about a third of the values move by an ulp
+    np.testing.assert_allclose(np.asarray(unguarded), want, rtol=1e-6, atol=1e-6)
