@@ -129,7 +129,7 @@ def test_get_refuses_custom_keras_initializers_naming_the_class() -> None:
 PATCHED = {
     keras_src_initializers: ("get", "deserialize"),
     ki: ("get", "deserialize"),
-    KerasVariable: ("__init__",),
+    KerasVariable: ("__init__", "_deferred_initialize"),
     einsum_dense: ("VarianceScaling",),
     einsum_dense.EinsumDense: ("_update_kernel_initializer",),
 }
@@ -277,6 +277,37 @@ def test_lstm_forget_gate_bias_inside_the_switch_uses_the_path_seed() -> None:
     init = wi.RandomUniform(seed=wk.weight_seed(bias.path, 0))
     expected = np.concatenate([init((2,)), np.ones(2, "float32"), init((4,))])
     np.testing.assert_array_equal(values(bias), expected)
+
+
+def test_variables_initialized_later_in_a_stateless_scope_are_seeded_by_their_path() -> None:
+    from keras.src.backend.common.stateless_scope import StatelessScope
+    from keras.src.backend.common.variables import initialize_all_variables
+
+    with wk.use_weightinit(seed=0):
+        with StatelessScope():
+            lstm = keras.layers.LSTM(2, kernel_initializer="he_uniform", bias_initializer="random_uniform")
+            lstm.build((None, 3, 4))
+        initialize_all_variables()
+    kernel, bias = lstm.cell.kernel, lstm.cell.bias
+    np.testing.assert_array_equal(values(kernel), wi.HeUniform(seed=wk.weight_seed(kernel.path, 0))((4, 8)))
+    init = wi.RandomUniform(seed=wk.weight_seed(bias.path, 0))
+    np.testing.assert_array_equal(
+        values(bias), np.concatenate([init((2,)), np.ones(2, "float32"), init((4,))])
+    )
+
+
+def test_custom_keras_initializers_stay_keras_under_the_switch() -> None:
+    @keras.saving.register_keras_serializable(package="wktest")
+    class Halves(ki.Initializer):
+        def __call__(self, shape: Any, dtype: Any = None) -> Any:
+            return keras.ops.full(shape, 0.5, dtype=dtype)
+
+    with wk.use_weightinit(seed=0):
+        assert type(ki.get("wktest>Halves")) is Halves
+        assert type(ki.get(ki.serialize(Halves()))) is Halves
+        layer = keras.layers.Dense(2, kernel_initializer=Halves())
+        layer.build((None, 3))
+    np.testing.assert_array_equal(values(layer.kernel), np.full((3, 2), 0.5, "float32"))
 
 
 def test_einsum_dense_gives_weightinit_variance_scaling_the_equation_fans_only_with_the_switch() -> None:

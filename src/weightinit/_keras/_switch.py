@@ -9,8 +9,9 @@ exactly, these Keras attributes:
   instances and classes become the weightinit class; anything else (custom
   initializers, functions, tensors) goes to Keras's own function;
 - ``keras.src.backend.common.variables.Variable.__init__`` (the base of every
-  backend's variable): an unseeded weightinit random initializer is drawn with
-  the seed ``weight_seed(variable.path, base)``;
+  backend's variable) and ``_deferred_initialize`` (there and in the backend's
+  ``Variable`` where it has its own): an unseeded weightinit random initializer
+  is drawn with the seed ``weight_seed(variable.path, base)``;
 - ``keras.src.layers.core.einsum_dense``: ``EinsumDense`` (and so
   ``MultiHeadAttention``) derives the fans of a weightinit ``VarianceScaling``
   from its equation, as Keras does for its own class.
@@ -25,6 +26,7 @@ from types import TracebackType
 from typing import Any
 
 import keras
+from keras.src import backend as keras_backend
 from keras.src import initializers as keras_src_initializers
 from keras.src.backend.common import global_state
 from keras.src.backend.common.variables import Variable as KerasVariable
@@ -155,6 +157,16 @@ class WeightinitScope:
             finally:
                 CURRENT_VARIABLE.reset(token)
 
+        def deferred(original: Any) -> Any:
+            def deferred_initialize(variable: Any) -> None:
+                token = CURRENT_VARIABLE.set(variable)
+                try:
+                    original(variable)
+                finally:
+                    CURRENT_VARIABLE.reset(token)
+
+            return deferred_initialize
+
         def update_kernel_initializer(layer: Any, input_axes: Any, output_axes: Any) -> Any:
             init = layer.kernel_initializer
             if not isinstance(init, VarianceScaling):
@@ -172,6 +184,12 @@ class WeightinitScope:
             (keras_src_initializers, "deserialize", deserialize),
             (keras.initializers, "deserialize", deserialize),
             (KerasVariable, "__init__", variable_init),
+            # a variable made in a stateless scope is initialized later (jax): note it then too
+            *(
+                (cls, "_deferred_initialize", deferred(vars(cls)["_deferred_initialize"]))
+                for cls in dict.fromkeys((KerasVariable, keras_backend.Variable))
+                if "_deferred_initialize" in vars(cls)
+            ),
             (einsum_dense, "VarianceScaling", (einsum_dense.VarianceScaling, VarianceScaling)),
             (einsum_dense.EinsumDense, "_update_kernel_initializer", update_kernel_initializer),
         ]
