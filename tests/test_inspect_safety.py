@@ -52,6 +52,16 @@ def test_zip_bomb_config_is_refused_quickly(tmp_path: Path) -> None:
     assert time.perf_counter() - start < 10
 
 
+def test_npz_bomb_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "bomb.npz"
+    np.savez_compressed(path, w=np.zeros(40_000_000, dtype=np.float32))  # 160 MB of zeros, ~150 kB
+    assert path.stat().st_size < 1 << 20
+    start = time.perf_counter()
+    with pytest.raises(InspectError, match="zip bomb"):
+        wi.inspect_model(path, stats=True)
+    assert time.perf_counter() - start < 10
+
+
 def test_lying_zip_header_is_capped(tmp_path: Path) -> None:
     # a member whose data expands far beyond the ratio allowed for what the archive stores
     data = b'{"class_name": "Sequential", "config": {"layers": []}, "pad": "' + b"a" * (5 << 20) + b'"}'
@@ -206,6 +216,18 @@ def test_hdf5_cyclic_links_terminate(tmp_path: Path) -> None:
     assert time.perf_counter() - start < 10
     assert [(r.name, r.shape) for r in records] == [("dense/vars/0", (3, 2))]
     assert records[0].candidates[0].name == "Zeros"
+
+
+def test_hdf5_external_model_weights_link_is_not_followed(tmp_path: Path) -> None:
+    other = tmp_path / "other.h5"
+    with h5py.File(other, "w") as f:
+        f.create_group("g").attrs["layer_names"] = [b"d"]
+    path = tmp_path / "linked.h5"
+    with h5py.File(path, "w") as f:
+        f.attrs["model_config"] = json.dumps({"class_name": "Sequential", "config": {"layers": []}})
+        f["model_weights"] = h5py.ExternalLink(str(other), "/g")
+    with pytest.raises(InspectError, match="hard link"):
+        wi.inspect_model(path)
 
 
 @pytest.mark.parametrize(

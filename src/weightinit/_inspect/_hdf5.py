@@ -145,10 +145,11 @@ class H5Model:
         return load_json(raw, f"{self.what}: model_config attribute")
 
     def is_legacy(self) -> bool:
+        weights = self._follow(self.file, "model_weights") if "model_weights" in self.file else None
         return (
             "model_config" in self.file.attrs
             or "layer_names" in self.file.attrs
-            or ("model_weights" in self.file and "layer_names" in self.file["model_weights"].attrs)
+            or (isinstance(weights, self.h5py.Group) and "layer_names" in weights.attrs)
         )
 
     # ------------------------------------------------------------------ walking
@@ -237,7 +238,9 @@ class H5Model:
 
     def legacy_weights(self) -> list[FileWeight]:
         """Weights of a legacy ``.h5`` (``model_weights/<layer>`` and ``weight_names``)."""
-        root = self.file["model_weights"] if "model_weights" in self.file else self.file
+        root = self._follow(self.file, "model_weights") if "model_weights" in self.file else self.file
+        if not isinstance(root, self.h5py.Group):
+            raise InspectError(f"{self.what}: 'model_weights' is not a group reached by a hard link.")
         layer_names = _names(root.attrs.get("layer_names")) or [k for k in root]
         out: list[FileWeight] = []
         for layer in layer_names:

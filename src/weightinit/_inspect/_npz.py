@@ -16,7 +16,7 @@ from typing import IO, Any
 import numpy as np
 
 from ._assemble import FileWeight
-from ._common import MAX_TENSOR_RANK, InspectError
+from ._common import MAX_COMPRESSION_RATIO, MAX_TENSOR_RANK, InspectError
 from ._tensor import RawTensor, TensorRef, ZipStreamTensor
 from ._zipread import SafeZip
 
@@ -103,6 +103,11 @@ def read_npz(path: str | os.PathLike[str]) -> tuple[list[FileWeight], dict[str, 
             if data_start + math.prod(shape) * dtype.itemsize > info.file_size:
                 raise InspectError(f"npz member {member[:60]!r} is shorter than its shape needs (truncated).")
             offset = archive.stored_offset(member)
+            if offset is None and info.file_size > max(64 << 20, info.compress_size * MAX_COMPRESSION_RATIO):
+                raise InspectError(
+                    f"npz member {member[:60]!r} expands {info.file_size} bytes from {info.compress_size}: "
+                    "refusing a possible zip bomb."
+                )
             tensor: TensorRef
             if offset is not None:
                 tensor = RawTensor(
