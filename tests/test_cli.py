@@ -287,7 +287,7 @@ def test_advise_text_gives_reason_gain_and_config() -> None:
         (["show", "he_normal", "--shape", "3", "--dtype", "int8"], 1, r"unsupported dtype"),
         (["show", "{not json", "--shape", "3"], 1, r"Invalid JSON config"),
         (["show", "RandomNormal(stddev=open('x'))", "--shape", "3"], 1, r"only literal values"),
-        (["show", "orthogonal", "--shape", "200000", "200000"], 1, r"more than the limit"),
+        (["show", "orthogonal", "--shape", "200000", "200000"], 1, r"needs the whole tensor"),
         (["show", "he_normal", "--shape", "3", "--plot", "/nonexistent-dir/x.png"], 1, r"cannot write"),
         (["compare", "he_normal", "--shape", "3"], 2, r"at least two"),
         (["propagate", "he_normal", "--depth", "0"], 1, r"--depth must be at least 1"),

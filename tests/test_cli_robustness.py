@@ -110,3 +110,66 @@ def test_closed_standard_output_is_a_one_line_error() -> None:
     assert proc.returncode == 1
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "standard output is closed" in lines[0], proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "pattern"),
+    [
+        # each used gigabytes or minutes before the check (measured in the adversarial pass)
+        (["show", "orthogonal", "--shape", "1", "100000000"], r"needs the whole tensor.*--max-sample"),
+        (["show", "stft", "--shape", "4096", "1", "2049"], r"needs the whole tensor"),
+        (["compare", "orthogonal", "stft", "--shape", "4096", "2049"], r"needs the whole tensor"),
+        (["show", "Constant(value=[1.0, 2.0])", "--shape", "100000000", "2"], r"needs the whole tensor"),
+        (
+            ["show", "he_normal", "--shape", "100000", "100000", "--max-sample", "3000000000"],
+            r"more than the limit",
+        ),
+        (
+            ["propagate", "he_normal", "--batch", "500000", "--width", "512", "--depth", "1"],
+            r"would need .* GiB",
+        ),
+        (["propagate", "he_normal", "--depth", "100000", "--width", "1"], r"--depth must be at most 10000"),
+        (
+            ["propagate", "he_normal", "glorot_uniform", "lecun_normal", "--depth", "9000", "--width", "1"],
+            r"too much work",
+        ),
+        (["propagate", "he_normal", "--width", "512", "--batch", "40000", "--depth", "10"], r"too much work"),
+    ],
+)
+def test_the_command_bounds_memory_and_work_before_starting(args: list[str], pattern: str) -> None:
+    proc = run(*args, timeout=60)
+    one_line_error(proc, 1, pattern)
+
+
+def test_orthogonal_work_is_bounded_even_when_memory_would_allow_it() -> None:
+    env = {**_env(), "WEIGHTINIT_MAX_BYTES": str(1 << 50)}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "weightinit._cli",
+            "show",
+            "orthogonal",
+            "--shape",
+            "40000",
+            "40000",
+            "--max-sample",
+            "2000000000",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    one_line_error(proc, 1, r"floating-point operations")
+
+
+def test_whole_tensor_initializers_within_the_sample_still_work() -> None:
+    for spec, shape in (
+        ("orthogonal", ["64", "48"]),
+        ("stft", ["32", "1", "17"]),
+        ("Constant(value=[1.0, 2.0])", ["4", "2"]),
+    ):
+        report = json.loads(run("show", spec, "--shape", *shape, "--json").stdout)
+        assert report["shape"] == [int(d) for d in shape]

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .._limits import get_max_bytes
 from .._random import RandomNormal
 from .._seed import SeedGenerator
 from .._serialization import serialize
@@ -37,6 +38,11 @@ __all__ = ["MAX_BYTES", "Propagation", "Run", "propagate", "propagate_json", "pr
 FloatArray = NDArray[np.float64]
 #: memory kept for the backward pass (weights and derivatives, float64 at worst)
 MAX_BYTES = 4 << 30
+#: bounds on the command's running time (about a minute here): layers in all (each costs a draw
+#: and Python work whatever the width) and floating-point operations
+MAX_DEPTH = 10_000
+MAX_STEPS = 20_000
+MAX_WORK = 4 * 10**11
 #: last/first std ratios that separate the verdicts
 EXPLODING, GROWING, SHRINKING, VANISHING = 10.0, 2.0, 0.5, 0.1
 SIGNAL_OFFSET = 0x9E3779B97F4A7C15
@@ -213,11 +219,25 @@ def propagate(
     for name, value, low in (("--width", width, 1), ("--depth", depth, 1), ("--batch", batch, 2)):
         if value < low:
             raise CliError(f"{name} must be at least {low}, got {value}")
+    if depth > MAX_DEPTH:
+        raise CliError(f"--depth must be at most {MAX_DEPTH}, got {depth}")
+    # kept for the backward pass: the weights and activation slopes of every layer; transient:
+    # the inputs, the top gradient and one layer's products, copies and float64 statistics
     kept = depth * (width * width + batch * width) * 8
-    if kept > MAX_BYTES:
+    transient = 10 * batch * width * 8
+    limit = min(MAX_BYTES, get_max_bytes())
+    if kept + transient > limit:
         raise CliError(
-            f"depth {depth} x width {width} would keep {kept / 2**30:.1f} GiB for the backward pass "
-            f"(at most {MAX_BYTES / 2**30:.0f} GiB); use a smaller --width or --depth"
+            f"depth {depth} x width {width} x batch {batch} would need {(kept + transient) / 2**30:.1f} GiB "
+            f"(at most {limit / 2**30:.1f} GiB); use a smaller --width, --depth or --batch"
+        )
+    work = 4 * depth * batch * width * width * len(specs)  # forward and backward products
+    steps = depth * len(specs)
+    if work > MAX_WORK or steps > MAX_STEPS:
+        raise CliError(
+            f"depth {depth} x width {width} x batch {batch} for {len(specs)} initializer(s) is too much "
+            f"work for the command (at most {MAX_WORK:.0e} operations and {MAX_STEPS} layers in all); "
+            "use a smaller --depth, --width or --batch"
         )
     f, df = activation(activation_name, negative_slope)
     # the signals use their own stream: a RandomNormal kernel seeded like the inputs would equal them

@@ -9,8 +9,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .._constant import Constant
+from .._limits import check_bytes
 from .._orthogonal import Orthogonal
 from .._stft import STFT
+from ._errors import CliError
 from ._progress import Progress
 from ._resolve import Resolved
 from ._stats import FitResult, SampleStats, as_float64, ks_test, sample_stats
@@ -33,6 +36,8 @@ __all__ = [
 DEFAULT_BINS = 24
 DEFAULT_MAX_SAMPLE = 1 << 22
 MAX_SVD_DIM = 4096
+#: the most work an Orthogonal draw may take in the command (about a minute on one core)
+MAX_ORTHOGONAL_FLOPS = 10**12
 FloatArray = NDArray[np.float64]
 
 LAW_NAMES = {
@@ -91,6 +96,42 @@ def prefix_index(shape: tuple[int, ...], max_sample: int) -> tuple[slice, ...] |
     return tuple(index)  # pragma: no cover - the last axis always fits (inner == 1)
 
 
+def needs_whole(init: Any) -> bool:
+    """Whether the statistics need the whole tensor, not a leading block: singular values of an
+    orthogonal matrix, exact value counts of an STFT table or of a broadcast array constant."""
+    if isinstance(init, (Orthogonal, STFT)) or "Orthogonal" in type(init).__name__:
+        return True
+    return isinstance(init, Constant) and np.ndim(init.value) > 0
+
+
+def check_cost(
+    resolved: Resolved, shape: tuple[int, ...], dtype: str | None, max_sample: int, whole: bool
+) -> None:
+    """Refuse, before anything is drawn, what would exceed ``--max-sample``, the size cap (the
+    draw, its float64 copy and the sorted copy of the fit) or the work bound."""
+    if max_sample < 1:
+        raise CliError(f"--max-sample must be at least 1, got {max_sample}")
+    total = math.prod(shape)
+    if whole and total > max_sample:
+        raise CliError(
+            f"{resolved.label} needs the whole tensor for its statistics: shape {shape} has "
+            f"{fmt_count(total)} values, more than --max-sample {fmt_count(max_sample)} (raise it, "
+            "or show a smaller shape)"
+        )
+    count = min(total, max_sample)
+    itemsize = 8 if dtype in (None, "float64") else 4
+    check_bytes(count * (itemsize + 3 * 8), lambda: f"the statistics of {fmt_count(count)} values")
+    if "Orthogonal" in type(resolved.initializer).__name__ and shape:
+        rows, cols = matrix_dims(shape)
+        flops = 2 * rows * cols * min(rows, cols)
+        if flops > MAX_ORTHOGONAL_FLOPS:
+            raise CliError(
+                f"{resolved.label} of shape {shape} needs about {flops:.1e} floating-point operations "
+                f"(more than {MAX_ORTHOGONAL_FLOPS:.0e}, minutes of work); show a smaller shape, or call "
+                "the library directly"
+            )
+
+
 def _histogram(
     values: FloatArray, theory: Theory, bins: int
 ) -> tuple[FloatArray, NDArray[np.int64], FloatArray | None]:
@@ -138,7 +179,8 @@ def analyze(
 ) -> Report:
     """Draw ``shape`` (or a leading block of it), compute the statistics and the fit."""
     init = resolved.initializer
-    whole = isinstance(init, (Orthogonal, STFT))
+    whole = needs_whole(init)
+    check_cost(resolved, shape, dtype, max_sample, whole)
     index = None if whole else prefix_index(shape, max_sample)
     if progress is not None:
         progress.step(f"{resolved.label}: drawing {fmt_count(math.prod(shape))} values")
