@@ -430,6 +430,9 @@ for name, k in k2.items():
     again = wi.get(type(k))
     converted[name]["class_ok"] = type(again) is type(ours)
 result["convert"] = converted
+# TF 1's random_uniform_initializer() stores maxval=None, meaning 1
+tf1_uniform = wi.get(tf.compat.v1.random_uniform_initializer(seed=2))
+result["tf1_uniform"] = [type(tf1_uniform).__name__, tf1_uniform.minval, tf1_uniform.maxval]
 
 class Custom(tk.initializers.Initializer):
     def __call__(self, shape, dtype=None):
@@ -604,6 +607,7 @@ def test_keras_2_and_tf1_initializers_convert_with_their_configs(tf_keras: Any) 
     assert tf_keras["convert"]["vs_untruncated"]["class"] == "VarianceScaling"
     assert tf_keras["convert"]["tf1_glorot_uniform_initializer"]["class"] == "GlorotUniform"
     assert "__main__.Custom" in tf_keras["custom_error"]
+    assert tf_keras["tf1_uniform"] == ["RandomUniform", 0.0, 1.0]
 
 
 def test_a_keras_2_config_loads(tf_keras: Any) -> None:
