@@ -22,15 +22,22 @@ _NAMES = {
 }
 
 
+_NUMPY: dict[torch.dtype, np.dtype[Any]] = {}
+
+
 def numpy_dtype(tensor: torch.Tensor, what: str = "tensor") -> np.dtype[Any]:
     """The numpy dtype weightinit generates for a floating torch tensor; errors for the rest."""
+    found = _NUMPY.get(tensor.dtype)
+    if found is not None:
+        return found
     name = _NAMES.get(tensor.dtype)
     if name is None:
         raise InvalidTypeError(
             f"Cannot initialize {what} of dtype {tensor.dtype}: weightinit fills floating tensors "
             "(torch.float16, torch.bfloat16, torch.float32, torch.float64) only."
         )
-    return resolve_dtype(name, (name,), "weightinit.torch")
+    found = _NUMPY[tensor.dtype] = resolve_dtype(name, (name,), "weightinit.torch")
+    return found
 
 
 def as_numpy(tensor: torch.Tensor) -> NDArray[Any]:
