@@ -85,7 +85,7 @@ def resolve_jax_dtype(dtype: object, allowed: tuple[str, ...], owner: str) -> np
         except TypeError:
             pass
     resolved = resolve_dtype(dtype, allowed, owner)
-    if resolved.itemsize == 8 or (resolved.kind == "c" and resolved.itemsize == 16):
+    if resolved.itemsize == (16 if resolved.kind == "c" else 8):
         if not jax.config.jax_enable_x64:  # type: ignore[attr-defined]
             raise InvalidTypeError(
                 f"{owner}: dtype {resolved.name} needs 64-bit JAX types; enable them with "
