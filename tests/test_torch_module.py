@@ -182,6 +182,16 @@ def test_integer_parameters_are_refused_before_anything_is_written() -> None:
     assert torch.equal(m[0].weight, before)
 
 
+def test_a_meta_parameter_anywhere_stops_init_module_before_any_write() -> None:
+    m = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 2))
+    with torch.device("meta"):
+        m[1] = nn.Linear(2, 2)
+    before = m[0].weight.clone()
+    with pytest.raises(ValueError, match="meta device"):
+        wtorch.init_module(m)
+    assert torch.equal(m[0].weight, before)
+
+
 def test_lazy_modules_are_reported_until_materialized() -> None:
     m = nn.Sequential(nn.LazyLinear(3))
     with pytest.warns(wtorch.UninitializedParametersWarning):

@@ -138,9 +138,17 @@ def _to_device(values: NDArray[Any], dst: torch.Tensor, stage_bytes: int = STAGE
             event.synchronize()
 
 
-def _plan(part: Part, rank: int) -> tuple[torch.Tensor, tuple[slice, ...], Box] | None:
+def _plan(
+    part: Part, rank: int, cache: dict[int, Any] | None
+) -> tuple[torch.Tensor, tuple[slice, ...], Box] | None:
     """``(local tensor, local slices of the block, Keras box)`` of the rows this process holds."""
-    local, offset, _ = local_part(part.tensor)
+    key = id(part.tensor)
+    found = None if cache is None else cache.get(key)
+    if found is None:
+        found = local_part(part.tensor)
+        if cache is not None:
+            cache[key] = found
+    local, offset, _ = found
     shape = tuple(part.tensor.shape)
     block = [(0, n) for n in shape]
     if part.rows is not None:
@@ -159,12 +167,18 @@ def _plan(part: Part, rank: int) -> tuple[torch.Tensor, tuple[slice, ...], Box] 
     return local, tuple(local_slices), tuple(keras)
 
 
-def write_weight(init: Any, shape: tuple[int, ...], parts: Sequence[Part]) -> None:
-    """Generate the Keras weight ``init(shape)`` (only the boxes held here) into its parts."""
+def write_weight(
+    init: Any, shape: tuple[int, ...], parts: Sequence[Part], cache: dict[int, Any] | None = None
+) -> None:
+    """Generate the Keras weight ``init(shape)`` (only the boxes held here) into its parts.
+
+    ``cache``: remembers each tensor's local shard across calls (init_module passes one
+    dict for the whole model; the tensors must stay alive and unchanged meanwhile).
+    """
     plans = []
     for part in parts:
         numpy_dtype(part.tensor)
-        plan = _plan(part, len(shape))
+        plan = _plan(part, len(shape), cache)
         if plan is not None:
             check_writable(plan[0], "the tensor")
             plans.append((part, plan))
