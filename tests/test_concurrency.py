@@ -200,3 +200,30 @@ def test_the_shared_instance_state_is_unchanged_by_threads():
     _run_threads(lambda t: [init((128, 64), index=(slice(t, t + 8),)) for _ in range(10)])
     assert init.get_config() == before
     np.testing.assert_array_equal(init((128, 64)), ref)
+
+
+SMALL_STACK = r"""
+import json, os, threading
+import weightinit as wi
+from weightinit._engine import _kernel
+
+cases = [
+    (wi.HeNormal(seed=1), (300, 700), dtype, index)
+    for dtype in ("float32", "float64", "float16", "bfloat16")
+    for index in (None, (slice(3, 200), slice(5, 600)), (slice(0, 300), slice(1, 2)))
+] + [(wi.RandomUniform(seed=2), (64, 33), "float64", None)]
+cases.append((wi.TruncatedNormal(seed=3), (5,), "float32", None))
+expected = [init(shape, dtype, index=index).tobytes() for init, shape, dtype, index in cases]
+threading.stack_size(32 * 1024)  # Python's smallest; the kernel once kept about 51 KiB on the stack
+got = []
+thread = threading.Thread(target=lambda: got.extend(init(s, d, index=i).tobytes() for init, s, d, i in cases))
+thread.start()
+thread.join()
+print(json.dumps({"kernel": _kernel.available(), "equal": got == expected, "n": len(got)}))
+"""
+
+
+@pytest.mark.parametrize("kernel_threads", ["1", "4"])
+def test_a_draw_works_on_a_32_kib_thread_stack(kernel_threads):
+    result = run_python(SMALL_STACK, env={"WEIGHTINIT_NUM_THREADS": kernel_threads}, timeout=120)
+    assert result["equal"] and result["n"] == 14

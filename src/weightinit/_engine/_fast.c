@@ -463,6 +463,11 @@ WI_INLINE double uniform_words_f64(uint32_t x0, uint32_t x1, double low, double 
 /* ------------------------------------------------------------------------ */
 /* Jobs                                                                      */
 
+/* A thread's scratch memory (about 31 KiB): on the heap, not the stack, so that a draw works
+   from threads with small stacks (Python's threading.stack_size, musl's 128 KiB default,
+   embedded interpreters). Defined below, once its members are. */
+typedef struct workspace workspace_t;
+
 typedef struct {
     int kind, dtype, isa;
     uint32_t k0, k1;
@@ -488,6 +493,8 @@ typedef struct {
     int64_t dstrides[MAXD];
     char *scratch0; /* the calling thread's scratch (schunk elements) */
     uint64_t schunk; /* elements per chunk of the strided scatter */
+    workspace_t *ws; /* this thread's scratch (each thread works on its own copy of the job) */
+    void *shared;    /* the job whose `next` the threads share (a job_t *) */
 } job_t;
 
 typedef struct {
@@ -508,6 +515,29 @@ typedef struct {
     double qd[BL], tzd[BL];
     int32_t ti[BL + 16]; /* the vector compactions store whole vectors: slack */
 } normal_scratch_t;
+
+struct workspace {
+    scratch_t s;          /* Threefry lanes and gather indices of a range */
+    normal_scratch_t ns;  /* the normal transforms' lanes */
+    float tmp[BL];        /* float32 values before a narrowing cast */
+};
+
+static workspace_t *ws_alloc(void) {
+#if defined(_WIN32)
+    return (workspace_t *)_aligned_malloc(sizeof(workspace_t), 64);
+#else
+    void *p = NULL;
+    return posix_memalign(&p, 64, sizeof(workspace_t)) == 0 ? (workspace_t *)p : NULL;
+#endif
+}
+
+static void ws_free(workspace_t *ws) {
+#if defined(_WIN32)
+    _aligned_free(ws);
+#else
+    free(ws);
+#endif
+}
 
 /* Pack the tail lanes (!(|q| <= 0.425)): their indices to ti (float32: their q
    to tq); returns how many. Portable versions; the vector ones are defined per ISA. */
@@ -647,8 +677,8 @@ WI_INLINE void emit_impl(const job_t *jb, const uint32_t *WI_RESTRICT w,
                          const uint32_t *WI_RESTRICT x1, int n, char *dst, cvt16_fn cvt16,
                          cvt16_fn cvtbf, compact32_fn c32, compact64_fn c64,
                          central64_fn cen64, tail64_fn tail64, uniform64_fn uni64) {
-    normal_scratch_t ns;
-    float tmp[BL];
+    normal_scratch_t *const ns = &jb->ws->ns;
+    float *const tmp = jb->ws->tmp;
     const float f0 = jb->f0, f1 = jb->f1, fbh = jb->fbh;
     const double d0 = jb->d0, d1 = jb->d1, dbh = jb->dbh;
     const int truncated = jb->kind == K_TRUNCATED;
@@ -661,17 +691,17 @@ WI_INLINE void emit_impl(const job_t *jb, const uint32_t *WI_RESTRICT w,
         if (jb->kind == K_UNIFORM) {
             uni64(w, x1, n, d0, d1, dbh, od);
         } else {
-            q64_words_portable(w, x1, n, truncated, ns.qd);
-            normal64_impl(jb, n, od, &ns, c64, cen64, tail64);
+            q64_words_portable(w, x1, n, truncated, ns->qd);
+            normal64_impl(jb, n, od, ns, c64, cen64, tail64);
         }
         return;
     }
     if (jb->kind == K_UNIFORM)
         for (int j = 0; j < n; j++) vf[j] = uniform_word_f32(w[j], f0, f1, fbh);
     else if (truncated)
-        normal_block_f32(w, n, 1, f0, f1, vf, &ns, c32);
+        normal_block_f32(w, n, 1, f0, f1, vf, ns, c32);
     else
-        normal_block_f32(w, n, 0, f0, f1, vf, &ns, c32);
+        normal_block_f32(w, n, 0, f0, f1, vf, ns, c32);
     if (jb->dtype == D_F32) return;
     /* narrowing casts in their own loops (fused ones spill registers) */
     if (jb->dtype == D_F16) cvt16(tmp, oh, n);
@@ -759,7 +789,7 @@ WI_INLINE void gen_gather(const job_t *jb, scratch_t *s, int n, uint64_t pos, th
 WI_INLINE void work_range_impl(const job_t *jb, uint64_t p, uint64_t pend, threefry_fn tf,
                                tf_run_fn run, uniform64_run_fn uni_run, normal64_run_fn nrm_run,
                                emit_fn em) {
-    scratch_t s;
+    scratch_t *const s = &jb->ws->s;
     const uint64_t L = jb->length;
     const int nd = jb->nouter;
     uint64_t coords[MAXD];
@@ -783,7 +813,7 @@ WI_INLINE void work_range_impl(const job_t *jb, uint64_t p, uint64_t pend, three
         while (p < pend) {
             uint64_t seg = L - off;
             if (seg > pend - p) seg = pend - p;
-            gen_contig(jb, &s, start + off, seg, p, run, uni_run, nrm_run, em);
+            gen_contig(jb, s, start + off, seg, p, run, uni_run, nrm_run, em);
             p += seg;
             off += seg;
             if (off == L) {
@@ -795,14 +825,14 @@ WI_INLINE void work_range_impl(const job_t *jb, uint64_t p, uint64_t pend, three
         uint64_t out0 = p;
         int k = 0;
         while (p < pend) {
-            s.idx[k++] = start + off;
+            s->idx[k++] = start + off;
             p++;
             if (++off == L) {
                 off = 0;
                 NEXT_RUN();
             }
             if (k == BL || p == pend) {
-                gen_gather(jb, &s, k, out0, tf, em);
+                gen_gather(jb, s, k, out0, tf, em);
                 out0 = p;
                 k = 0;
             }
@@ -813,16 +843,16 @@ WI_INLINE void work_range_impl(const job_t *jb, uint64_t p, uint64_t pend, three
 
 /* Test entry point: positions [p, pend) of caller-given words. */
 WI_INLINE void words_range_impl(const job_t *jb, uint64_t p, uint64_t pend, emit_fn em) {
-    scratch_t s;
+    scratch_t *const s = &jb->ws->s;
     const size_t isz = itemsize_of(jb->dtype);
     while (p < pend) {
         const int cnt = pend - p > BL ? BL : (int)(pend - p);
         if (jb->dtype == D_F64) {
             for (int k = 0; k < cnt; k++) {
-                s.x0[k] = jb->words[2 * (p + (uint64_t)k)];
-                s.x1[k] = jb->words[2 * (p + (uint64_t)k) + 1];
+                s->x0[k] = jb->words[2 * (p + (uint64_t)k)];
+                s->x1[k] = jb->words[2 * (p + (uint64_t)k) + 1];
             }
-            em(jb, s.x0, s.x1, cnt, jb->out + p * isz);
+            em(jb, s->x0, s->x1, cnt, jb->out + p * isz);
         } else {
             em(jb, jb->words + p, NULL, cnt, jb->out + p * isz);
         }
@@ -839,9 +869,9 @@ WI_INLINE void words_range_impl(const job_t *jb, uint64_t p, uint64_t pend, emit
     }                                                                                          \
     ATTR static void normal64_run_##SUFFIX(const job_t *jb, int n, uint32_t lo, uint32_t hi,      \
                                            uint32_t *x0, uint32_t *x1, double *dst) {           \
-        normal_scratch_t ns;                                                                   \
-        q64_run_##SUFFIX(n, lo, hi, jb->k0, jb->k1, jb->kind == K_TRUNCATED, ns.qd, x0, x1);    \
-        normal64_impl(jb, n, dst, &ns, compact64_##SUFFIX, central64_##SUFFIX, tail64_##SUFFIX);  \
+        normal_scratch_t *const ns = &jb->ws->ns;                                             \
+        q64_run_##SUFFIX(n, lo, hi, jb->k0, jb->k1, jb->kind == K_TRUNCATED, ns->qd, x0, x1);   \
+        normal64_impl(jb, n, dst, ns, compact64_##SUFFIX, central64_##SUFFIX, tail64_##SUFFIX);   \
     }                                                                                          \
     ATTR static void work_range_##SUFFIX(const job_t *jb, uint64_t p, uint64_t pend) {         \
         if (jb->words)                                                                         \
@@ -1648,7 +1678,10 @@ static void scatter_plain(const job_t *jb, const char *src, uint64_t p, uint64_t
 /* The strided scatter: chunks are made in a scratch buffer (the caller's, or
    one this thread allocates; a helper thread that cannot allocate leaves the
    chunks to the others), then copied to the destination. */
-static void run_chunks_scatter(job_t *jb, int caller) {
+/* `jb` is this thread's copy of the job (its own workspace); the chunks are handed out from
+   the shared one. */
+static void run_chunks_scatter(const job_t *jb, int caller) {
+    job_t *shared = (job_t *)jb->shared;
     const range_fn fn = RANGE_FNS[jb->isa];
     char *buf = caller ? jb->scratch0 : (char *)malloc((size_t)jb->schunk * itemsize_of(jb->dtype));
     job_t *local = caller ? NULL : (job_t *)malloc(sizeof(job_t));
@@ -1665,7 +1698,7 @@ static void run_chunks_scatter(job_t *jb, int caller) {
     local->dst = NULL;
     local->out = buf;
     for (;;) {
-        const uint64_t p = WI_ATOMIC_FETCH_ADD(&jb->next, jb->schunk);
+        const uint64_t p = WI_ATOMIC_FETCH_ADD(&shared->next, jb->schunk);
         if (p >= jb->total) break;
         const uint64_t e = jb->total - p > jb->schunk ? p + jb->schunk : jb->total;
         local->pos0 = p;
@@ -1681,14 +1714,15 @@ static void run_chunks_scatter(job_t *jb, int caller) {
     }
 }
 
-static void run_chunks_as(job_t *jb, int caller) {
+static void run_chunks_as(const job_t *jb, int caller) {
+    job_t *shared = (job_t *)jb->shared;
     const range_fn fn = RANGE_FNS[jb->isa];
     if (jb->dst) {
         run_chunks_scatter(jb, caller);
         return;
     }
     for (;;) {
-        const uint64_t p = WI_ATOMIC_FETCH_ADD(&jb->next, (uint64_t)CHUNK);
+        const uint64_t p = WI_ATOMIC_FETCH_ADD(&shared->next, (uint64_t)CHUNK);
         if (p >= jb->total) break;
         const uint64_t e = jb->total - p > CHUNK ? p + CHUNK : jb->total;
         fn(jb, p, e);
@@ -1697,29 +1731,65 @@ static void run_chunks_as(job_t *jb, int caller) {
 
 #if WI_THREADS
 static void *thread_main(void *arg) {
-    run_chunks_as((job_t *)arg, 0);
+    run_chunks_as((const job_t *)arg, 0);
     return NULL;
+}
+
+/* A worker's copy of the job with a workspace of its own (NULL when memory is short: the
+   threads that did start, the calling one at least, take every chunk). */
+static job_t *worker_job(const job_t *jb) {
+    job_t *local = (job_t *)malloc(sizeof(job_t));
+    workspace_t *ws = ws_alloc();
+    if (!local || !ws) {
+        free(local);
+        ws_free(ws);
+        return NULL;
+    }
+    memcpy(local, jb, sizeof(job_t));
+    local->ws = ws;
+    return local;
 }
 #endif
 
-/* Runs the job on `threads` threads (the calling one included), GIL released. */
-static void run_job(job_t *jb, int threads) {
+/* Runs the job on `threads` threads (the calling one included), GIL released. Every thread
+   works on its own copy of the job, made before any thread starts, with its own workspace.
+   Returns -1 with MemoryError set when the calling thread's workspace cannot be had. */
+static int run_job(job_t *jb, int threads) {
     const uint64_t size = jb->dst ? jb->schunk : CHUNK;
     const uint64_t chunks = (jb->total + size - 1) / size;
+    workspace_t *ws = ws_alloc();
+    if (!ws) {
+        PyErr_NoMemory();
+        return -1;
+    }
     if (threads < 1) threads = 1;
     if ((uint64_t)threads > chunks) threads = (int)chunks;
     jb->next = 0;
+    jb->ws = ws;
+    jb->shared = jb;
     Py_BEGIN_ALLOW_THREADS
 #if WI_THREADS
     if (threads > 1) {
         pthread_t tids[256];
+        job_t *locals[256];
         int started = 0;
         if (threads > 256) threads = 256;
         for (int t = 1; t < threads; t++) {
-            if (pthread_create(&tids[started], NULL, thread_main, jb) == 0) started++;
+            job_t *local = worker_job(jb);
+            if (!local) break;
+            if (pthread_create(&tids[started], NULL, thread_main, local) == 0) {
+                locals[started++] = local;
+            } else {
+                ws_free(local->ws);
+                free(local);
+            }
         }
         run_chunks_as(jb, 1);
-        for (int t = 0; t < started; t++) pthread_join(tids[t], NULL);
+        for (int t = 0; t < started; t++) {
+            pthread_join(tids[t], NULL);
+            ws_free(locals[t]->ws);
+            free(locals[t]);
+        }
     } else {
         run_chunks_as(jb, 1);
     }
@@ -1727,6 +1797,9 @@ static void run_job(job_t *jb, int threads) {
     run_chunks_as(jb, 1);
 #endif
     Py_END_ALLOW_THREADS
+    jb->ws = NULL;
+    ws_free(ws);
+    return 0;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1860,7 +1933,7 @@ static PyObject *py_fill(PyObject *self, PyObject *args) {
     jb->k1 = k1;
     jb->out = (char *)view.buf;
     set_params(jb, p0, p1, bh);
-    run_job(jb, threads);
+    if (run_job(jb, threads) < 0) goto fail;
     PyMem_Free(jb);
     PyBuffer_Release(&view);
     Py_RETURN_NONE;
@@ -1940,7 +2013,7 @@ static PyObject *py_fill_strided(PyObject *self, PyObject *args) {
     jb->schunk = (uint64_t)scratch.len / isz; /* at least 1 (checked above) */
     jb->out = jb->scratch0;
     set_params(jb, p0, p1, bh);
-    run_job(jb, threads);
+    if (run_job(jb, threads) < 0) goto fail;
     PyMem_Free(jb);
     PyBuffer_Release(&scratch);
     Py_RETURN_NONE;
@@ -1986,7 +2059,7 @@ static PyObject *py_transform(PyObject *self, PyObject *args) {
     jb->total = (uint64_t)view.len / isz;
     jb->words = (const uint32_t *)words.buf;
     set_params(jb, p0, p1, bh);
-    if (jb->total) run_job(jb, threads);
+    if (jb->total && run_job(jb, threads) < 0) goto fail;
     PyMem_Free(jb);
     PyBuffer_Release(&words);
     PyBuffer_Release(&view);
