@@ -18,10 +18,11 @@ that baseline is the init's extra memory. Compared:
 * ``init_module``: weightinit.
 
 Then FSDP2 (gloo on 127.0.0.1, world 2 and 4): each rank initializes its
-shard of the meta-built, ``fully_shard``-ed model; the per-rank CPU time
-(``time.process_time``, one weightinit thread per rank so that ranks sharing
-the 2 cores do not distort it) is compared with the whole model's init in one
-process on one thread. Prints a table and the goals; writes JSON
+shard of the meta-built, ``fully_shard``-ed model, the ranks taking turns (as
+if each had its own machine: ranks sharing these 2 cores and their memory
+bandwidth would slow each other down); the per-rank CPU time
+(``time.process_time``, one weightinit thread) is compared with the whole
+model's init in one process on one thread. Prints a table and the goals; writes JSON
 (default ``bench/results/torch_init.json``).
 """
 
@@ -189,10 +190,13 @@ def _fsdp_worker(rank: int, world: int, port: int, cfg: dict[str, int], out: str
         wtorch.init_module(model, seed=0)  # warm-up
         times = []
         for _ in range(3):
+            for turn in range(world):  # one rank at a time, as if each had its own machine
+                dist.barrier()
+                if turn == rank:
+                    t = time.process_time()
+                    wtorch.init_module(model, seed=0)
+                    times.append(time.process_time() - t)
             dist.barrier()
-            t = time.process_time()
-            wtorch.init_module(model, seed=0)
-            times.append(time.process_time() - t)
         with open(f"{out}.{rank}", "w") as f:
             json.dump({"cpu": min(times)}, f)
     finally:

@@ -1583,6 +1583,25 @@ static void scatter(const job_t *jb, const char *src, uint64_t p, uint64_t e) {
                 /* the whole tile, rows consecutive in dst: transpose in the buffer */
                 const uint64_t w = ce - cb;
                 const char *s0 = src + ((r0 + g) * L + cb - p) * isz;
+#if defined(__SSE2__)
+                if (isz == 4 && gn % 4 == 0 && w % 4 == 0) {
+                    /* 4 x 4 blocks transposed in registers */
+                    float *t = (float *)tile;
+                    for (uint64_t k = 0; k < gn; k += 4) {
+                        const float *r0 = (const float *)(s0 + k * L * isz);
+                        const float *r1 = r0 + L, *r2 = r1 + L, *r3 = r2 + L;
+                        for (uint64_t j = 0; j < w; j += 4) {
+                            __m128 a = _mm_loadu_ps(r0 + j), b = _mm_loadu_ps(r1 + j);
+                            __m128 c = _mm_loadu_ps(r2 + j), d = _mm_loadu_ps(r3 + j);
+                            _MM_TRANSPOSE4_PS(a, b, c, d);
+                            _mm_store_ps(t + (j + 0) * SCATTER_GROUP + k, a);
+                            _mm_store_ps(t + (j + 1) * SCATTER_GROUP + k, b);
+                            _mm_store_ps(t + (j + 2) * SCATTER_GROUP + k, c);
+                            _mm_store_ps(t + (j + 3) * SCATTER_GROUP + k, d);
+                        }
+                    }
+                } else
+#endif
                 if (isz == 4) {
                     uint32_t *t = (uint32_t *)tile;
                     for (uint64_t k = 0; k < gn; k++) {
@@ -1894,6 +1913,57 @@ static int parse_runs(job_t *jb, unsigned long long length, unsigned long long b
     return 0;
 }
 
+/* The loops load and store whole items through `restrict` pointers: every buffer must be
+   aligned to its item size and no two may overlap. Checked here, once per call, so that the
+   invariant cannot break silently in a caller (ValueError otherwise). */
+static int check_aligned(const void *p, size_t align, const char *what) {
+    if ((uintptr_t)p % align != 0) {
+        PyErr_Format(PyExc_ValueError, "%s is not aligned to %zu bytes", what, align);
+        return -1;
+    }
+    return 0;
+}
+
+static int check_disjoint(const char *a, uint64_t alen, const char *b, uint64_t blen) {
+    if (alen && blen && (uintptr_t)a < (uintptr_t)b + blen && (uintptr_t)b < (uintptr_t)a + alen) {
+        PyErr_SetString(PyExc_ValueError, "the buffers overlap");
+        return -1;
+    }
+    return 0;
+}
+
+/* The strided destination's elements are distinct (no two coordinates share bytes) and its
+   strides are item-aligned and non-negative; its byte span goes to *span. */
+static int check_strided(const job_t *jb, size_t isz, uint64_t *span) {
+    int order[MAXD], n = 0;
+    uint64_t last = 0;
+    for (int d = 0; d < jb->dnd; d++) {
+        if (jb->dstrides[d] < 0 || (uint64_t)jb->dstrides[d] % isz != 0) {
+            PyErr_SetString(PyExc_ValueError, "byte strides must be non-negative multiples of the item size");
+            return -1;
+        }
+        if (jb->dext[d] > 1) order[n++] = d;
+        last += (jb->dext[d] - 1) * (uint64_t)jb->dstrides[d];
+    }
+    for (int i = 1; i < n; i++) /* insertion sort by stride: at most 64 dimensions */
+        for (int j = i; j > 0 && jb->dstrides[order[j]] < jb->dstrides[order[j - 1]]; j--) {
+            const int t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
+    uint64_t need = isz; /* each stride must step over everything the smaller ones reach */
+    for (int i = 0; i < n; i++) {
+        const uint64_t st = (uint64_t)jb->dstrides[order[i]];
+        if (st < need) {
+            PyErr_SetString(PyExc_ValueError, "the strided destination has overlapping elements");
+            return -1;
+        }
+        need = st * jb->dext[order[i]];
+    }
+    *span = last + isz;
+    return 0;
+}
+
 static PyObject *py_fill(PyObject *self, PyObject *args) {
     (void)self;
     int kind, dtype, threads, isa;
@@ -1913,6 +1983,7 @@ static PyObject *py_fill(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "buffer size is not a multiple of the item size");
         goto fail;
     }
+    if (check_aligned(view.buf, isz, "out") < 0) goto fail;
     jb = (job_t *)PyMem_Calloc(1, sizeof(job_t));
     if (!jb) {
         PyErr_NoMemory();
@@ -2000,6 +2071,12 @@ static PyObject *py_fill_strided(PyObject *self, PyObject *args) {
         PyBuffer_Release(&scratch);
         Py_RETURN_NONE;
     }
+    jb->dnd = (int)nd;
+    uint64_t span = 0;
+    if (check_strided(jb, isz, &span) < 0 || check_aligned((const void *)(uintptr_t)address, isz, "the destination") < 0 ||
+        check_aligned(scratch.buf, isz, "scratch") < 0 ||
+        check_disjoint((const char *)(uintptr_t)address, span, (const char *)scratch.buf, (uint64_t)scratch.len) < 0)
+        goto fail;
     jb->isa = parse_isa(isa);
     if (jb->isa < 0) goto fail;
     if (parse_runs(jb, length, base, sizes, offsets, strides) < 0) goto fail;
@@ -2046,6 +2123,10 @@ static PyObject *py_transform(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "words and out sizes do not match");
         goto fail;
     }
+    if (check_aligned(words.buf, 4, "words") < 0 || check_aligned(view.buf, isz, "out") < 0 ||
+        check_disjoint((const char *)words.buf, (uint64_t)words.len, (const char *)view.buf,
+                       (uint64_t)view.len) < 0)
+        goto fail;
     jb = (job_t *)PyMem_Calloc(1, sizeof(job_t));
     if (!jb) {
         PyErr_NoMemory();
