@@ -105,6 +105,7 @@ def fill_runs(kind: str, key: tuple[int, int], runs: Any, flat: Any, transform: 
         or flat.ndim != 1
         or not flat.flags.c_contiguous
         or not flat.flags.writeable
+        or not flat.flags.aligned  # the kernel refuses misaligned items: the reference writes them
         or len(runs.outer_sizes) > MAX_OUTER_DIMS
     ):
         return False
@@ -150,6 +151,7 @@ def fill_strided(kind: str, key: tuple[int, int], runs: Any, out: Any, transform
         code is None
         or kind not in KIND_CODES
         or not out.flags.writeable
+        or not out.flags.aligned
         or out.ndim > MAX_OUTER_DIMS
         or len(runs.outer_sizes) > MAX_OUTER_DIMS
         or any(s < 0 for s in out.strides)
