@@ -250,7 +250,7 @@ def _child(args: list[str], threads: int) -> Any:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="a ~15M-parameter model")
+    parser.add_argument("--quick", action="store_true", help="a ~21M-parameter model")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--json", default=str(ROOT / "bench" / "results" / "torch_init.json"))
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
