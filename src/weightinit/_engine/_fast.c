@@ -26,6 +26,11 @@
  * an atomic counter; since every value depends only on its flat index, the
  * result does not depend on the number of threads.
  *
+ * fill_strided writes into a strided destination instead (a torch weight seen
+ * in Keras axis order): each chunk is made in a per-thread scratch buffer and
+ * copied to its places, by tiles transposed in registers and streamed as whole
+ * cache lines when the destination transposes (see scatter).
+ *
  * No numpy C API: buffers come through the buffer protocol.
  */
 
