@@ -2,7 +2,7 @@
 
     python tools/sanitize.py                 # address+undefined, then thread; the full test set
     python tools/sanitize.py --quick         # what CI runs: fewer cases, same coverage of paths
-    python tools/sanitize.py --mode thread   # one mode
+    python tools/sanitize.py --mode thread   # one mode (address, portable, thread)
 
 Each mode compiles every ``src/weightinit/_engine/*.c`` with the flags ``setup.py`` uses (read
 from it, so they cannot drift) minus ``-O3``, plus ``-O1 -g -fno-omit-frame-pointer
@@ -14,7 +14,9 @@ sanitizer runtime preloaded (``LD_PRELOAD``: CPython itself is not instrumented)
 - ``tools/_sanitize_fuzz.py``: random shapes, ``index=`` regions, dtypes, kinds and thread
   counts for every variant, compared with the reference.
 
-Any sanitizer report fails the run (``halt_on_error``). Needs gcc (or clang) with the
+The ``portable`` mode builds without sanitizers and without x86 multiversioning
+(``-DWI_NO_MULTIVERSION``, ``-O3``): the C path an aarch64 wheel runs, bit for bit against the
+reference here. Any sanitizer report fails the run (``halt_on_error``). Needs gcc (or clang) with the
 sanitizer runtimes; exits 77 (skipped) when they are missing.
 """
 
@@ -37,6 +39,9 @@ MODES = {
         ["libasan.so", "libubsan.so"],
     ),
     "thread": (["-fsanitize=thread"], ["libtsan.so"]),
+    # no sanitizer: the portable C path alone, as on aarch64 and on compilers without GCC's
+    # function multiversioning (only the "default" variant is built), checked bit for bit
+    "portable": (["-DWI_NO_MULTIVERSION"], []),
 }
 TESTS = ["test_kernel.py", "test_engine.py", "test_slicing.py", "test_golden.py", "test_concurrency.py"]
 #: CI's short run: every kernel path and variant, the golden digests (a few minutes per mode)
@@ -80,9 +85,7 @@ def build(mode: str, cc: str) -> Path:
         f"-I{sysconfig.get_paths()['include']}",
         f"-I{ENGINE}",
         *setup_flags(),
-        "-O1",
-        "-g",
-        "-fno-omit-frame-pointer",
+        *(["-O3"] if mode == "portable" else ["-O1", "-g", "-fno-omit-frame-pointer"]),
         *MODES[mode][0],
         *sources,
         "-o",
@@ -95,14 +98,14 @@ def build(mode: str, cc: str) -> Path:
 
 def run(mode: str, quick: bool, cc: str) -> int:
     libs = [runtime(cc, lib) for lib in MODES[mode][1]]
-    if not all(libs):
+    if not all(libs):  # (the portable mode preloads nothing)
         print(f"sanitize: {mode}: the runtime is missing ({MODES[mode][1]}); skipped", file=sys.stderr)
         return SKIPPED
     tree = build(mode, cc)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",)}
     env.update(
         PYTHONPATH=str(tree),
-        LD_PRELOAD=" ".join(libs),  # type: ignore[arg-type]
+        LD_PRELOAD=" ".join(lib for lib in libs if lib),
         WEIGHTINIT_REQUIRE_KERNEL="1",
         WEIGHTINIT_SANITIZED=mode,
         # CPython's own allocations are not ours to report; every real finding halts the run
