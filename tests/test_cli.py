@@ -314,7 +314,10 @@ def test_every_command_has_help_with_examples(command: str) -> None:
 
 
 def test_version_and_no_command() -> None:
-    assert ok("--version").strip() == f"weightinit {wi.__version__}"
+    version = ok("--version").strip()
+    assert version.startswith(f"weightinit {wi.__version__} (engine: ")
+    info = wi.engine_info()
+    assert (f"compiled kernel ({info['isa']})" if info["kernel"] else "numpy reference") in version
     proc = run()
     assert proc.returncode == 2 and "usage:" in proc.stderr
 

@@ -169,6 +169,7 @@ WEIGHTINIT_ALL = [
     "calculate_gain",
     "compute_fans",
     "deserialize",
+    "engine_info",
     "floatx",
     "get",
     "get_max_bytes",

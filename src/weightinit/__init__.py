@@ -34,6 +34,7 @@ from ._errors import WeightinitError as WeightinitError
 from ._fans import compute_fans as compute_fans
 from ._gain import calculate_gain as calculate_gain
 from ._identity import Identity as Identity
+from ._info import engine_info as engine_info
 from ._inspect import inspect_model as inspect_model
 from ._jax_init import JaxTruncatedNormal as JaxTruncatedNormal
 from ._jax_init import JaxUniform as JaxUniform
@@ -120,6 +121,7 @@ __all__ = [
     "calculate_gain",
     "compute_fans",
     "deserialize",
+    "engine_info",
     "floatx",
     "get",
     "get_max_bytes",

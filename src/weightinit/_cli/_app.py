@@ -159,7 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
     from ._advise import LAYERS
 
     parser = _Parser(prog=PROG, description=MAIN_DESCRIPTION, epilog=MAIN_EPILOG, formatter_class=_formatter)
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    from .._info import engine_summary
+
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__} ({engine_summary()})")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     p = commands.add_parser(
