@@ -87,27 +87,28 @@ def ndtri_p(p: NDArray[Any]) -> NDArray[Any]:
     ftype = p.dtype.type
     tab = _TABLES[ftype]
     q = p - ftype(0.5)
-    out = np.empty_like(p)
-    central = np.abs(q) <= ftype(0.425)
-    if central.all():
+    # the central formula on every element (no gather / scatter of the majority), then the tails
+    # overwritten; the central rational may overflow where it does not apply, hence errstate
+    with np.errstate(all="ignore"):
         r = ftype(0.180625) - q * q
-        out[...] = q * _horner(tab["a"], r, ftype) / _horner(tab["b"], r, ftype)
+        out: NDArray[Any] = q * _horner(tab["a"], r, ftype)
+        out /= _horner(tab["b"], r, ftype)
+    tail = np.abs(q) > ftype(0.425)
+    if not tail.any():
         return out
-    qc = q[central]
-    r = ftype(0.180625) - qc * qc
-    out[central] = qc * _horner(tab["a"], r, ftype) / _horner(tab["b"], r, ftype)
-    tail = ~central
     pt = p[tail]
     low = pt < ftype(0.5)
     side = np.where(low, pt, ftype(1) - pt)  # 1 - p is exact for p >= 1/2
     r = np.sqrt(log_neg(side))
     near = r <= ftype(5)
-    z = np.empty_like(r)
-    rn = r[near] - ftype(1.6)
-    z[near] = _horner(tab["c"], rn, ftype) / _horner(tab["d"], rn, ftype)
-    far = ~near
-    if far.any():
-        rf = r[far] - ftype(5)
-        z[far] = _horner(tab["e"], rf, ftype) / _horner(tab["f"], rf, ftype)
+    if near.all():
+        rn = r - ftype(1.6)
+        z = _horner(tab["c"], rn, ftype) / _horner(tab["d"], rn, ftype)
+    else:
+        z = np.empty_like(r)
+        rn = r[near] - ftype(1.6)
+        z[near] = _horner(tab["c"], rn, ftype) / _horner(tab["d"], rn, ftype)
+        rf = r[~near] - ftype(5)
+        z[~near] = _horner(tab["e"], rf, ftype) / _horner(tab["f"], rf, ftype)
     out[tail] = np.where(low, -z, z)
     return out
