@@ -87,16 +87,19 @@ def ndtri_p(p: NDArray[Any]) -> NDArray[Any]:
     ftype = p.dtype.type
     tab = _TABLES[ftype]
     q = p - ftype(0.5)
-    # the central formula on every element (no gather / scatter of the majority), then the tails
-    # overwritten; the central rational may overflow where it does not apply, hence errstate
-    with np.errstate(all="ignore"):
-        r = ftype(0.180625) - q * q
-        out: NDArray[Any] = q * _horner(tab["a"], r, ftype)
-        out /= _horner(tab["b"], r, ftype)
     tail = np.abs(q) > ftype(0.425)
-    if not tail.any():
-        return out
-    pt = p[tail]
+    every = bool(tail.all())
+    out: NDArray[Any] = p
+    if not every:
+        # the central formula on every element (no gather / scatter of the majority), then the
+        # tails overwritten; the central rational may overflow where it does not apply
+        with np.errstate(all="ignore"):
+            r = ftype(0.180625) - q * q
+            out = q * _horner(tab["a"], r, ftype)
+            out /= _horner(tab["b"], r, ftype)
+        if not tail.any():
+            return out
+    pt = p if every else p[tail]
     low = pt < ftype(0.5)
     side = np.where(low, pt, ftype(1) - pt)  # 1 - p is exact for p >= 1/2
     r = np.sqrt(log_neg(side))
@@ -110,5 +113,8 @@ def ndtri_p(p: NDArray[Any]) -> NDArray[Any]:
         z[near] = _horner(tab["c"], rn, ftype) / _horner(tab["d"], rn, ftype)
         rf = r[~near] - ftype(5)
         z[~near] = _horner(tab["e"], rf, ftype) / _horner(tab["f"], rf, ftype)
-    out[tail] = np.where(low, -z, z)
+    signed: NDArray[Any] = np.where(low, -z, z)
+    if every:
+        return signed
+    out[tail] = signed
     return out
