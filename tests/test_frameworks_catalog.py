@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from pathlib import Path
@@ -9,6 +10,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import conftest
 import weightinit as wi
@@ -317,3 +320,39 @@ def test_an_adapters_strided_target_gets_the_same_values(name: str, dtype: str) 
     if got is not buf:  # the adapter copies what the engine did not write in place
         buf[...] = got
     np.testing.assert_array_equal(np.ascontiguousarray(buf).view(np.uint8), expected.view(np.uint8))
+
+
+@st.composite
+def _shard_problems(draw: Any) -> tuple[str, tuple[int, ...], str, int, list[int]]:
+    name = draw(st.sampled_from(NAMES))
+    dims = st.integers(1, 7)
+    if name in ("Dirac", "DeltaOrthogonal"):
+        k = draw(st.lists(st.integers(1, 4), min_size=1, max_size=3))
+        io = draw(st.tuples(dims, dims))
+        shape = (*k, min(io), max(io) * (2 if name == "Dirac" else 1))
+    elif name in ("Sparse", "Eye"):
+        shape = (draw(dims), draw(dims))
+    else:
+        shape = tuple(draw(st.lists(dims, min_size=2, max_size=4)))
+    axis = draw(st.integers(0, len(shape) - 1))
+    cuts = sorted(draw(st.lists(st.integers(0, shape[axis]), max_size=3)))
+    return (
+        name,
+        shape,
+        draw(st.sampled_from(["float32", "float64", "bfloat16"])),
+        axis,
+        [0, *cuts, shape[axis]],
+    )
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_shard_problems())
+def test_shards_along_any_axis_reassemble_bitwise(
+    problem: tuple[str, tuple[int, ...], str, int, list[int]],
+) -> None:
+    name, shape, dtype, axis, points = problem
+    init = make(name)
+    lead = (slice(None),) * axis
+    shards = [init(shape, dtype, index=(*lead, slice(a, b))) for a, b in itertools.pairwise(points)]
+    whole = init(shape, dtype)
+    assert np.concatenate(shards, axis=axis).tobytes() == whole.tobytes()
