@@ -356,3 +356,12 @@ def test_shards_along_any_axis_reassemble_bitwise(
     shards = [init(shape, dtype, index=(*lead, slice(a, b))) for a, b in itertools.pairwise(points)]
     whole = init(shape, dtype)
     assert np.concatenate(shards, axis=axis).tobytes() == whole.tobytes()
+
+
+def test_the_unseeded_reuse_warning_points_at_the_callers_line() -> None:
+    for dtype in ("float32", "complex64"):
+        init = wi.JaxVarianceScaling(distribution="uniform")
+        init((4, 4), dtype=dtype)
+        with pytest.warns(wi.UnseededReuseWarning) as record:
+            init((4, 4), dtype=dtype)
+        assert record[0].filename == __file__

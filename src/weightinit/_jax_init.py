@@ -186,7 +186,7 @@ class JaxVarianceScaling(RandomInitializer):
         work = work_dtype(real)
         owner = type(self).__name__
         refuse_overflow(owner, f"variance={variance}", 8.3 * math.sqrt(variance) * 1.5, real, work)
-        seed, call = self._next_stream(whole)
+        seed, call = self._next_stream(whole, stacklevel=5)  # called from _generate
         pairs = (*shape, 2)
         pair_region = (*region, (0, 2))
         if self.distribution == "normal":
