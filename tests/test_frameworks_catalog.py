@@ -203,8 +203,9 @@ def test_seeds_follow_keras(name: str) -> None:
 def test_unseeded_reuse_warns(name: str) -> None:
     init = make(name, seed=None)
     init(shape_for(name))
-    with pytest.warns(wi.UnseededReuseWarning):
+    with pytest.warns(wi.UnseededReuseWarning) as record:
         init(shape_for(name))
+    assert record[0].filename == __file__  # the warning points at the caller's line
 
 
 def test_complex_dtypes_round_trip_through_index() -> None:
