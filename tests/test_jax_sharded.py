@@ -77,6 +77,11 @@ first, second = (np.asarray(wjax.sharded(gen_init, (8, 2), sh)) for _ in range(2
 ref = wi.RandomUniform(seed=wi.SeedGenerator(9))
 seedgen_ok = first.tobytes() == ref((8, 2)).tobytes() and second.tobytes() == ref((8, 2)).tobytes()
 
+# another kind of Sharding goes through jit with out_shardings
+single = jax.sharding.SingleDeviceSharding(jax.devices()[3])
+on_one = wjax.sharded(wi.LecunNormal(seed=6), (5, 7), single)
+single_ok = on_one.sharding == single and np.asarray(on_one).tobytes() == wi.LecunNormal(seed=6)((5, 7)).tobytes()
+
 # each device's program only has arrays of its block's size: no global-size buffer anywhere
 from weightinit._jax._plan import plan_for
 from weightinit._jax._shard import _spmd
@@ -98,6 +103,7 @@ try:
 except wi.InvalidTypeError as exc:
     errors.append(str(exc))
 print(json.dumps({"bad": bad, "checked": checked, "seedgen": seedgen_ok, "local_only": local_only,
+                  "single": single_ok,
                   "errors": errors, "ndev": len(jax.devices())}))
 """
 
@@ -106,7 +112,7 @@ def test_sharded_equals_unsharded_on_8_fake_devices():
     out = run_python(SHARDED, env=EIGHT, timeout=600)
     assert out["ndev"] == 8
     assert out["checked"] == 9 and out["bad"] == []
-    assert out["seedgen"] and out["local_only"]
+    assert out["seedgen"] and out["local_only"] and out["single"]
     rank, divide, tuple_divide, kind = out["errors"]
     assert rank and "has 2 entries but shape=(8,) has rank 1" in rank
     assert divide and "axis 0 of shape=(6, 4) has 6 elements" in divide and "multiple of 4" in divide
