@@ -80,7 +80,8 @@ seedgen_ok = first.tobytes() == ref((8, 2)).tobytes() and second.tobytes() == re
 # another kind of Sharding goes through jit with out_shardings
 single = jax.sharding.SingleDeviceSharding(jax.devices()[3])
 on_one = wjax.sharded(wi.LecunNormal(seed=6), (5, 7), single)
-single_ok = on_one.sharding == single and np.asarray(on_one).tobytes() == wi.LecunNormal(seed=6)((5, 7)).tobytes()
+lecun = wi.LecunNormal(seed=6)((5, 7))
+single_ok = on_one.sharding == single and np.asarray(on_one).tobytes() == lecun.tobytes()
 
 # each device's program only has arrays of its block's size: no global-size buffer anywhere
 from weightinit._jax._plan import plan_for
