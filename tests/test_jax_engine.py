@@ -242,7 +242,9 @@ def test_bad_inputs_raise_clear_errors_at_trace_time():
     with pytest.raises(wi.InvalidTypeError, match="jax_enable_x64"):
         wjax.initializer(wi.Zeros())(jax.random.key(0), (2,), jnp.int64)
     # complex64 is 32-bit parts: no x64 needed
-    assert np.asarray(wjax.initializer(wi.Ones())(jax.random.key(0), (2,), jnp.complex64)).dtype == np.complex64
+    assert (
+        np.asarray(wjax.initializer(wi.Ones())(jax.random.key(0), (2,), jnp.complex64)).dtype == np.complex64
+    )
     # integer dtypes stay allowed where the engine allows them
     assert np.array_equal(np.asarray(wjax.initializer(wi.Ones())(jax.random.key(0), (2,), jnp.int32)), [1, 1])
     assert math.isclose(float(wjax.initializer(wi.Constant(2.5))(jax.random.key(0), ())), 2.5)
