@@ -62,7 +62,8 @@ def run_python(
     )
     if proc.returncode != 0:
         raise AssertionError(
-            f"child exited {proc.returncode}\n--- stdout\n{proc.stdout[-4000:]}\n--- stderr\n{proc.stderr[-6000:]}"
+            f"child exited {proc.returncode}\n--- stdout\n{proc.stdout[-4000:]}"
+            f"\n--- stderr\n{proc.stderr[-6000:]}"
         )
     lines = proc.stdout.strip().splitlines()
     if not lines:
@@ -76,17 +77,37 @@ def run_python(
 def readme_blocks(heading: str, language: str = "python") -> list[str]:
     """The fenced ``language`` blocks of the README section titled ``heading`` (any level).
 
-    The section runs to the next heading of the same or a higher level.
+    The section runs to the next heading of the same or a higher level; lines inside fenced
+    blocks are never headings (a ``# comment`` in a code block does not end the section).
     """
-    text = README.read_text(encoding="utf-8")
-    match = re.search(rf"^(#+) {re.escape(heading)}\s*$", text, flags=re.MULTILINE)
-    if match is None:
+    lines = README.read_text(encoding="utf-8").splitlines(keepends=True)
+    level = 0
+    fence: str | None = None
+    blocks: list[str] = []
+    current: list[str] | None = None
+    for line in lines:
+        stripped = line.rstrip("\n")
+        if fence is not None:  # inside a fenced block
+            if stripped.startswith("```"):
+                if current is not None and level:
+                    blocks.append("".join(current))
+                fence, current = None, None
+            elif current is not None:
+                current.append(line)
+            continue
+        if stripped.startswith("```"):
+            fence = stripped[3:].strip()
+            current = [] if (level and fence == language) else None
+            continue
+        match = re.match(r"(#+) (.*?)\s*$", stripped)
+        if match:
+            depth = len(match.group(1))
+            if level and depth <= level:
+                break
+            if not level and match.group(2) == heading:
+                level = depth
+    if not level:
         raise AssertionError(f"README has no section {heading!r}")
-    level = len(match.group(1))
-    rest = text[match.end() :]
-    end = re.search(rf"^#{{1,{level}}} ", rest, flags=re.MULTILINE)
-    section = rest[: end.start()] if end else rest
-    blocks = re.findall(rf"^```{language}\n(.*?)^```", section, flags=re.MULTILINE | re.DOTALL)
     if not blocks:
         raise AssertionError(f"README section {heading!r} has no {language} block")
     return blocks

@@ -14,13 +14,16 @@ No dataset is read here: tensors are :class:`H5Tensor` s, sampled on demand.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
+from .._errors import WeightinitError
 from ._assemble import FileWeight
 from ._common import MAX_TENSOR_RANK, MAX_TENSORS, InspectError, MissingDependencyError
 from ._jsonread import load_json
@@ -31,6 +34,9 @@ __all__ = ["H5Model", "RangeFile", "is_hdf5", "open_h5"]
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 #: a dataset may declare at most this many bytes (the file cannot hold more anyway)
 MAX_DATASET_BYTES = 1 << 40
+#: the largest chunk of a chunked dataset (Keras writes contiguous datasets; h5py's own chunks
+#: stay under 1 MiB)
+MAX_CHUNK_BYTES = 64 << 20
 MAX_GROUP_DEPTH = 64
 
 
@@ -84,6 +90,29 @@ class RangeFile(io.RawIOBase):
         if not self.closed:
             self._handle.close()
         super().close()
+
+
+@contextlib.contextmanager
+def h5_errors(what: str) -> Iterator[None]:
+    """The HDF5 library's errors on a corrupt file (h5py raises RuntimeError, OSError, KeyError or
+    ValueError from inside its own code) as one InspectError. An exception raised by any other
+    code passes through unchanged: it would be a bug here, not a corrupt file."""
+    try:
+        yield
+    except (RuntimeError, OSError, KeyError, ValueError) as exc:
+        if isinstance(exc, WeightinitError) or not _raised_in_h5py(exc):
+            raise
+        text = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        raise InspectError(f"{what} is corrupt (HDF5: {text}).") from None
+
+
+def _raised_in_h5py(exc: BaseException) -> bool:
+    tb = exc.__traceback__
+    last = None
+    while tb is not None:
+        last = tb.tb_frame.f_code.co_filename
+        tb = tb.tb_next
+    return last is not None and f"h5py{os.sep}" in last
 
 
 def open_h5(source: Any, what: str) -> Any:
@@ -198,6 +227,15 @@ class H5Model:
             return None
         if dtype.kind not in "fiub" or len(shape) > MAX_TENSOR_RANK:
             return None
+        try:  # HDF5 decompresses a whole chunk to read any part of it: a huge one is refused
+            chunks = dataset.chunks
+        except (TypeError, ValueError, OSError, RuntimeError):
+            return None
+        if chunks is not None and math.prod(int(c) for c in chunks) * dtype.itemsize > MAX_CHUNK_BYTES:
+            raise InspectError(
+                f"{self.what}: dataset {dataset.name!r} declares chunks of {tuple(chunks)}, more than "
+                f"{MAX_CHUNK_BYTES} bytes each: refusing a corrupt or hostile file."
+            )
         if math.prod(shape) * dtype.itemsize > MAX_DATASET_BYTES:
             raise InspectError(
                 f"{self.what}: dataset {dataset.name!r} declares shape {shape}, more than "

@@ -14,7 +14,7 @@ from ._assemble import FileWeight, Pair, assemble
 from ._check import check_weight
 from ._common import MAX_MEMBER_BYTES, InspectError
 from ._config import Slot, walk_model
-from ._hdf5 import H5Model, RangeFile, open_h5
+from ._hdf5 import H5Model, RangeFile, h5_errors, open_h5
 from ._jsonread import load_json
 from ._protobuf import read_saved_metadata
 from ._rank import rank_weights
@@ -120,17 +120,23 @@ def inspect_keras_zip(path: str | os.PathLike[str], stats: bool) -> Inspection:
             if offset is not None
             else io.BytesIO(archive.read("model.weights.h5", MAX_MEMBER_BYTES))
         )
-        model = H5Model(open_h5(source, "model.weights.h5"), "model.weights.h5")
-        try:
-            records = records_from(slots, model.keras3_weights(), stats)
-        finally:
-            model.close()
-            source.close()
+        with h5_errors("model.weights.h5"):
+            model = H5Model(open_h5(source, "model.weights.h5"), "model.weights.h5")
+            try:
+                records = records_from(slots, model.keras3_weights(), stats)
+            finally:
+                model.close()
+                source.close()
         return Inspection("keras", records, facts)
 
 
 def inspect_h5(path: str | os.PathLike[str], stats: bool) -> Inspection:
     """An HDF5 file: legacy full model (``model_config``), legacy or Keras 3 weights only."""
+    with h5_errors("the HDF5 file"):
+        return _inspect_h5(path, stats)
+
+
+def _inspect_h5(path: str | os.PathLike[str], stats: bool) -> Inspection:
     model = H5Model(open_h5(path, "the HDF5 file"), "the HDF5 file")
     try:
         version = model.attr_text("keras_version")

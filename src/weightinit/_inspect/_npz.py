@@ -11,14 +11,14 @@ import ast
 import math
 import os
 import zipfile
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 
 from ._assemble import FileWeight
 from ._common import MAX_COMPRESSION_RATIO, MAX_TENSOR_RANK, InspectError
 from ._tensor import RawTensor, TensorRef, ZipStreamTensor
-from ._zipread import SafeZip
+from ._zipread import GuardedStream, SafeZip, open_member
 
 __all__ = ["read_npz"]
 
@@ -70,9 +70,13 @@ class _MemberStream:
     def __init__(self, path: str | os.PathLike[str], member: str) -> None:
         self.path, self.member = path, member
 
-    def __enter__(self) -> IO[bytes]:
+    def __enter__(self) -> GuardedStream:
         self.zf = zipfile.ZipFile(self.path)
-        self.stream = self.zf.open(self.member)
+        try:
+            self.stream = open_member(self.zf, self.zf.getinfo(self.member), "the .npz archive")
+        except BaseException:
+            self.zf.close()
+            raise
         return self.stream
 
     def __exit__(self, *exc: object) -> None:

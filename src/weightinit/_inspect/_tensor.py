@@ -17,7 +17,7 @@ import math
 import os
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from typing import IO, Any
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -37,6 +37,12 @@ __all__ = [
 ]
 
 Index = tuple[slice, ...]
+
+
+class Readable(Protocol):
+    """A forward-only byte stream (a zip member's, guarded against corrupt archives)."""
+
+    def read(self, size: int = -1) -> bytes: ...
 
 
 def _prefix(shape: tuple[int, ...], budget: int) -> Index:
@@ -155,7 +161,7 @@ class ZipStreamTensor(TensorRef):
 
     def __init__(
         self,
-        opener: Callable[[], AbstractContextManager[IO[bytes]]],
+        opener: Callable[[], AbstractContextManager[Readable]],
         offset: int,
         shape: tuple[int, ...],
         dtype: np.dtype[Any],

@@ -10,11 +10,50 @@ from __future__ import annotations
 import os
 import struct
 import zipfile
+import zlib
 from typing import IO
 
 from ._common import MAX_ARCHIVE_MEMBERS, MAX_COMPRESSION_RATIO, MAX_MEMBER_BYTES, InspectError
 
-__all__ = ["SafeZip"]
+__all__ = ["GuardedStream", "SafeZip", "open_member"]
+
+#: what zipfile raises on a corrupt member (bad headers, CRC, deflate stream, encryption, method)
+CORRUPT_ZIP = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError)
+
+
+class GuardedStream:
+    """A member's stream whose reads turn a corrupt archive's errors into one InspectError."""
+
+    def __init__(self, stream: IO[bytes], what: str, name: str) -> None:
+        self.stream, self.what, self.name = stream, what, name
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return self.stream.read(size)
+        except CORRUPT_ZIP as exc:
+            raise InspectError(
+                f"{self.what}: member {self.name[:80]!r} is corrupt ({type(exc).__name__}: {str(exc)[:120]})."
+            ) from None
+
+    def close(self) -> None:
+        self.stream.close()
+
+    def __enter__(self) -> GuardedStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, what: str) -> GuardedStream:
+    """``zf.open(info)`` with a corrupt local header or stream reported as an InspectError."""
+    try:
+        stream = zf.open(info)
+    except CORRUPT_ZIP as exc:
+        raise InspectError(
+            f"{what}: cannot open member {info.filename[:80]!r} ({type(exc).__name__}: {str(exc)[:120]})."
+        ) from None
+    return GuardedStream(stream, what, info.filename)
 
 
 class SafeZip:
@@ -26,7 +65,7 @@ class SafeZip:
             self.zf = zipfile.ZipFile(path)
         except zipfile.BadZipFile:
             raise InspectError(f"{what} is not a valid zip archive (corrupt or truncated).") from None
-        except (OSError, ValueError, EOFError) as exc:
+        except (OSError, ValueError, EOFError, NotImplementedError, RuntimeError, zlib.error) as exc:
             raise InspectError(f"cannot open {what}: {str(exc)[:200]}") from None
         infos = self.zf.infolist()
         if len(infos) > MAX_ARCHIVE_MEMBERS:
@@ -66,9 +105,9 @@ class SafeZip:
             )
         return data
 
-    def open(self, name: str) -> IO[bytes]:
+    def open(self, name: str) -> GuardedStream:
         """A stream over member ``name`` (for forward reads of compressed tensors)."""
-        return self.zf.open(self.infos[name])
+        return open_member(self.zf, self.infos[name], self.what)
 
     def stored_offset(self, name: str) -> int | None:
         """Byte offset of an *uncompressed* member's data in the file, else None."""
