@@ -28,3 +28,6 @@ _common = {
 settings.register_profile("ci", max_examples=300, deadline=5000, **_common)
 settings.register_profile("long", max_examples=30000, deadline=10000, **_common)
 settings.load_profile(os.environ.get("WEIGHTINIT_FUZZ_PROFILE", "ci"))
+
+#: scripts, not test modules: the harness instruments imports and sets a size cap at import time
+collect_ignore = ["atheris_harness.py", "make_corpus.py"]
