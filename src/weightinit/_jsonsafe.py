@@ -9,15 +9,16 @@ from typing import Any
 
 from ._errors import ConfigError, short_repr
 
-__all__ = ["MAX_DEPTH", "MAX_ITEMS", "MAX_JSON_BYTES", "check_structure", "loads"]
+__all__ = ["MAX_DEPTH", "MAX_ITEMS", "MAX_JSON_BYTES", "check_structure", "json_depth", "loads"]
 
 MAX_JSON_BYTES = 1 << 20
 MAX_DEPTH = 32
 MAX_ITEMS = 1 << 20
 
 
-def _json_depth(text: str) -> int:
-    """Maximum bracket nesting outside strings, computed without recursion."""
+def json_depth(text: str, limit: int = MAX_DEPTH) -> int:
+    """Maximum bracket nesting outside strings, computed without recursion; stops counting
+    once it passes ``limit`` (so a hostile document costs one pass at most)."""
     depth = best = 0
     in_string = escaped = False
     for ch in text:
@@ -30,12 +31,13 @@ def _json_depth(text: str) -> int:
                 in_string = False
         elif ch == '"':
             in_string = True
-        elif ch in "[{":
+        elif ch == "[" or ch == "{":
             depth += 1
-            best = max(best, depth)
-            if best > MAX_DEPTH:
-                return best
-        elif ch in "]}":
+            if depth > best:
+                best = depth
+                if best > limit:
+                    return best
+        elif ch == "]" or ch == "}":
             depth -= 1
     return best
 
@@ -64,7 +66,7 @@ def loads(text: str | bytes, *, max_bytes: int = MAX_JSON_BYTES) -> Any:
         raise ConfigError(f"Expected JSON text (str or bytes). Received: {short_repr(text)}")
     if len(text) > max_bytes:
         raise ConfigError(f"JSON config is {len(text)} characters; the limit is {max_bytes}.")
-    if _json_depth(text) > MAX_DEPTH:
+    if json_depth(text) > MAX_DEPTH:
         raise ConfigError(f"JSON config is nested deeper than {MAX_DEPTH} levels.")
     try:
         value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)

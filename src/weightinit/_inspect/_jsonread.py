@@ -12,6 +12,7 @@ import json
 import math
 from typing import Any
 
+from .. import _jsonsafe
 from ._common import MAX_JSON_DEPTH, MAX_MEMBER_BYTES, InspectError
 
 __all__ = ["json_depth", "load_json"]
@@ -19,27 +20,7 @@ __all__ = ["json_depth", "load_json"]
 
 def json_depth(text: str, limit: int = MAX_JSON_DEPTH) -> int:
     """Bracket nesting outside strings, without recursion; stops counting past ``limit``."""
-    depth = best = 0
-    in_string = escaped = False
-    for ch in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch == "[" or ch == "{":
-            depth += 1
-            if depth > best:
-                best = depth
-                if best > limit:
-                    return best
-        elif ch == "]" or ch == "}":
-            depth -= 1
-    return best
+    return _jsonsafe.json_depth(text, limit)
 
 
 def _float(token: str) -> Any:
