@@ -189,8 +189,10 @@ def timed_build(switch):
     return time.perf_counter() - start
 
 
-# 0. build time, cold: the first build of each kind in this process (the switch's goes first)
-if BACKEND == "jax":
+# 0. build time, cold: the first build of each kind in this process (the switch's goes first);
+# measured only for bench/keras_switch.py (timings are reported by benchmarks, not asserted)
+TIMED = os.environ.get("WEIGHTINIT_BENCH_BUILD") == "1"
+if TIMED:
     result["cold"] = {"switch": timed_build(True), "keras": timed_build(False)}
 
 # 1. weightinit initializers passed to the layers
@@ -259,7 +261,7 @@ result["keras_file"] = {
 }
 
 # 6. build time, warm: the switch against Keras's own initializers (alternating, best of 7)
-if BACKEND == "jax":
+if TIMED:
     times = {"keras": [], "switch": []}
     for i in range(7):
         for switch in (True, False) if i % 2 else (False, True):
@@ -572,19 +574,6 @@ def test_saved_files_load_in_a_fresh_process_that_imports_weightinit_after_keras
         assert load["configs_equal"], kind
         assert load["values"], kind
         assert "weightinit" in load["types"], kind
-
-
-def test_building_with_the_switch_is_not_slower_than_keras_on_jax(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> None:
-    result = _main("jax", tmp_path_factory)[0]
-    # the first build of a process: Keras compiles its random ops for each new shape, the switch
-    # has nothing to compile (it goes first, so it also pays for Keras's first layer calls)
-    cold = result["cold"]
-    assert cold["switch"] < cold["keras"], cold
-    # warm, best of 7 alternating builds: the margin only absorbs the noise of a shared host
-    times = result["times"]
-    assert times["switch"] <= 1.3 * times["keras"], times
 
 
 @pytest.fixture(scope="module")
