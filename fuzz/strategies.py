@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import inspect
 import math
+import os
 import string
 from typing import Any
 
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 import weightinit as wi
@@ -23,6 +25,7 @@ except ImportError:  # pragma: no cover
     FRAMEWORK_CLASSES, FRAMEWORK_KEYS = (), {}
 
 __all__ = [
+    "FUZZ",
     "ALL_CLASSES",
     "argv",
     "configs",
@@ -34,6 +37,19 @@ __all__ = [
     "numbers",
     "shapes",
 ]
+
+#: the budget of each property: ``WEIGHTINIT_FUZZ_PROFILE=ci`` (default, part of the normal test
+#: run) or ``long`` (a documented command: ``WEIGHTINIT_FUZZ_PROFILE=long python -m pytest fuzz -q``).
+#: Applied per test (not as a global profile, which would change the other suites' Hypothesis tests).
+_PROFILES = {"ci": (300, 5000), "long": (30000, 10000)}
+_examples, _deadline = _PROFILES[os.environ.get("WEIGHTINIT_FUZZ_PROFILE", "ci")]
+FUZZ = settings(
+    max_examples=_examples,
+    deadline=_deadline,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+    database=None,  # no replay of examples saved by an older version of the strategies
+    print_blob=True,
+)
 
 ALL_CLASSES: tuple[type, ...] = tuple(
     c for c in (*BUILTIN_CLASSES, *FRAMEWORK_CLASSES) if c is not wi.Initializer

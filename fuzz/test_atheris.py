@@ -26,8 +26,8 @@ HARNESS = HERE / "atheris_harness.py"
 RUNS = {"config": 20000, "inspect": 3000}
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
+def _env(**extra: str) -> dict[str, str]:
+    env = {**os.environ, **extra}
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(HERE.parent / "src"), env.get("PYTHONPATH", "")) if p)
     return env
 
@@ -49,7 +49,9 @@ def test_a_short_fuzz_run_finds_nothing(target: str, tmp_path: Path) -> None:
             str(corpus),
         ],
         cwd=tmp_path,
-        env=_env(),
+        # a run that must end in CI: HDF5 off (its C library can hang on corrupt variable-length
+        # data, fuzz/known/README.md); the saved findings below are replayed with HDF5 on
+        env=_env(WEIGHTINIT_FUZZ_NO_HDF5="1" if target == "inspect" else "0"),
         capture_output=True,
         text=True,
         timeout=540,

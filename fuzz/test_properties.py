@@ -43,6 +43,7 @@ def _quietly(fn: Any, *args: Any, **kwargs: Any) -> Any:
         return fn(*args, **kwargs)
 
 
+@fz.FUZZ
 @given(fz.configs())
 def test_get_and_deserialize_succeed_or_raise_our_errors(config: Any) -> None:
     for entry in (wi.get, wi.deserialize):
@@ -59,6 +60,7 @@ def test_get_and_deserialize_succeed_or_raise_our_errors(config: Any) -> None:
             assert type(again) is type(result)
 
 
+@fz.FUZZ
 @given(
     fz.json_values,
     st.one_of(st.none(), st.dictionaries(st.text(max_size=5), st.sampled_from([wi.Zeros, wi.Ones]))),
@@ -68,6 +70,7 @@ def test_deserialize_with_custom_objects(config: Any, custom: Any) -> None:
         wi.deserialize(config, custom_objects=custom)
 
 
+@fz.FUZZ
 @given(fz.initializers(), fz.shapes, fz.dtypes, fz.indexes)
 def test_every_initializer_call_succeeds_or_raises_our_errors(
     init: Any, shape: Any, dtype: Any, index: Any
@@ -96,6 +99,7 @@ def test_every_initializer_call_succeeds_or_raises_our_errors(
         assert expected.tobytes() == out.tobytes()
 
 
+@fz.FUZZ
 @given(
     st.one_of(
         st.text(max_size=300),
@@ -108,6 +112,7 @@ def test_the_json_reader_succeeds_or_raises_our_errors(text: Any) -> None:
         loads(text)
 
 
+@fz.FUZZ
 @given(fz.argv)
 def test_the_command_line_never_crashes(argv: list[str]) -> None:
     from weightinit._cli import main
