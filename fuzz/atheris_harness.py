@@ -19,8 +19,8 @@ Targets:
 
 ``WEIGHTINIT_FUZZ_NO_HDF5=1`` turns HDF5 reading off (CI's short run: see
 ``fuzz/known/README.md``). Every input must end in success or a ``WeightinitError``;
-libFuzzer's ``-timeout`` and ``-rss_limit_mb`` bound time and memory per input. A finding is saved by libFuzzer as
-``crash-*`` and becomes a regression test.
+libFuzzer's ``-timeout`` and ``-rss_limit_mb`` bound time and memory per input. A finding is
+saved by libFuzzer as ``crash-*`` and becomes a regression test.
 """
 
 from __future__ import annotations
