@@ -26,8 +26,14 @@ HARNESS = HERE / "atheris_harness.py"
 RUNS = {"config": 20000, "inspect": 3000}
 
 
+#: what the harness inherits: nothing else of the test process's environment (variables other
+#: tests set, or that frameworks imported in it set, must not change what the fuzzer runs)
+_KEPT = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT", "WEIGHTINIT_REQUIRE_KERNEL")
+
+
 def _env(**extra: str) -> dict[str, str]:
-    env = {**os.environ, **extra}
+    env = {k: v for k, v in os.environ.items() if k in _KEPT}
+    env.update(extra)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(HERE.parent / "src"), env.get("PYTHONPATH", "")) if p)
     return env
 

@@ -777,6 +777,12 @@ CASES: list[Case] = [
         Limit,
         r"index= slice of \(3, 3074457345618258602\).*cannot be represented",
     ),
+    Case(
+        "R-seed-dict-mixed-key-types",  # found by fuzz/test_properties.py
+        call(lambda: wi.RandomNormal(seed={"": None, 0: None})),
+        InvArg,
+        r"`seed` must be a serialized SeedGenerator",
+    ),
     Case("R-big-endian-dtype", call(lambda: wi.Constant(1.0)((2,), np.dtype(">i4"))), InvType, r"byte order"),
     Case(
         "R-package-trailing-newline",

@@ -101,7 +101,7 @@ class SeedGenerator:
 
 def _seed_from_dict(value: dict[str, Any], owner: str) -> SeedGenerator:
     allowed = {"module", "class_name", "config", "registered_name"}
-    extra = sorted(set(value) - allowed)
+    extra = sorted(str(k) for k in set(value) - allowed)  # keys of any type: our error, not sorted()'s
     if extra or value.get("class_name") != "SeedGenerator" or value.get("module") not in SEED_MODULES:
         raise InvalidArgumentError(
             f"{owner}: a dict `seed` must be a serialized SeedGenerator "
