@@ -980,3 +980,13 @@ def test_rank_up_to_64_works_for_deterministic_fills():
 def test_int64_edge_values_that_fit_are_exact():
     assert wi.Constant(2**63 - 1)((2,), "int64").tolist() == [2**63 - 1] * 2
     assert wi.Constant(-(2**63))((1,), "int64").tolist() == [-(2**63)]
+
+
+def test_tf_keras_call_keywords_are_accepted_when_none_and_refused_otherwise():
+    # tf.keras / TensorFlow may call initializer(shape, dtype, partition_info=None) or layout=None
+    init = wi.GlorotUniform(seed=3)
+    np.testing.assert_array_equal(init((4, 5), "float32", partition_info=None, layout=None), init((4, 5)))
+    with pytest.raises(wi.InvalidArgumentError, match="partition_info must be None"):
+        init((4, 5), partition_info=object())
+    with pytest.raises(wi.InvalidTypeError, match=r"unexpected keyword argument\(s\) \['bogus'\]"):
+        init((4, 5), bogus=1)

@@ -8,7 +8,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._dtypes import ANY_DTYPES, resolve_dtype
-from ._errors import InvalidTypeError, WeightinitError, short_repr
+from ._errors import InvalidArgumentError, InvalidTypeError, WeightinitError, short_repr
 from ._validation import (
     Index,
     Region,
@@ -86,13 +86,34 @@ class Initializer:
         return f"{type(self).__name__}({args})"
 
 
+#: keywords TensorFlow and tf.keras may pass to an initializer's call
+_FRAMEWORK_KWARGS = ("layout", "partition_info")
+
+
+def _check_framework_kwargs(owner: str, kwargs: dict[str, Any]) -> None:
+    unknown = sorted(k for k in kwargs if k not in _FRAMEWORK_KWARGS)
+    if unknown:
+        raise InvalidTypeError(
+            f"{owner}.__call__() got unexpected keyword argument(s) {short_repr(unknown)}. "
+            f"Accepted: shape, dtype, index, and (None only) {', '.join(_FRAMEWORK_KWARGS)}."
+        )
+    given = {k: v for k, v in kwargs.items() if v is not None}
+    if given:
+        raise InvalidArgumentError(
+            f"{owner}: {', '.join(sorted(given))} must be None (weightinit makes whole tensors or, "
+            f"with `index=`, any slice of one). Received: {short_repr(given)}"
+        )
+
+
 class BuiltinInitializer(Initializer):
     """Shared ``__call__`` of the catalog: validate, check the size cap, generate."""
 
     #: dtypes this initializer can produce
     dtypes: ClassVar[tuple[str, ...]] = ANY_DTYPES
 
-    def __call__(self, shape: Shape, dtype: Any = None, *, index: Index | None = None) -> NDArray[Any]:
+    def __call__(
+        self, shape: Shape, dtype: Any = None, *, index: Index | None = None, **kwargs: Any
+    ) -> NDArray[Any]:
         """Return the tensor of ``shape`` (or its ``index`` slice) as a numpy array.
 
         Args:
@@ -100,8 +121,13 @@ class BuiltinInitializer(Initializer):
             dtype: dtype name or numpy dtype; None means ``weightinit.floatx()``.
             index: None, or a tuple of ``slice`` objects (step 1, in range): the
                 result is then bitwise equal to ``self(shape, dtype)[index]``.
+            kwargs: what TensorFlow / tf.keras may pass and weightinit has no use for:
+                ``partition_info`` and ``layout`` (None only; for a shard use ``index``).
+                Any other keyword is an error.
         """
         owner = type(self).__name__
+        if kwargs:
+            _check_framework_kwargs(owner, kwargs)
         shape = normalize_shape(shape, owner)
         resolved = resolve_dtype(dtype, self.dtypes, owner)
         self._check_shape(shape)
