@@ -34,6 +34,12 @@ from pathlib import Path
 
 import atheris
 
+if os.environ.get("WEIGHTINIT_FUZZ_ADDRESS_SPACE"):  # a real memory bound (see fuzz/test_atheris.py)
+    import resource
+
+    _limit = int(os.environ["WEIGHTINIT_FUZZ_ADDRESS_SPACE"])
+    resource.setrlimit(resource.RLIMIT_AS, (_limit, _limit))
+
 HERE = Path(__file__).resolve().parent
 SRC = HERE.parent / "src"
 if SRC.is_dir():
