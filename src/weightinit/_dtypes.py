@@ -101,14 +101,17 @@ def set_floatx(name: str) -> None:
     _floatx = resolve_dtype(name, FLOAT_DTYPES, "set_floatx").name
 
 
-def _name_of(dtype: object) -> str | None:
+def _name_of(dtype: object) -> tuple[str | None, bool]:
+    """``(name, native)``: the name if weightinit knows the dtype, and whether its byte order is
+    the machine's (the numpy dtype is made once: this runs at every call)."""
     if isinstance(dtype, str):
-        return dtype if dtype in ANY_DTYPES else None
+        return (dtype if dtype in ANY_DTYPES else None), True
     try:
-        name = dtype_name(np.dtype(dtype))  # type: ignore[call-overload]
+        resolved = np.dtype(dtype)  # type: ignore[call-overload]
     except (TypeError, ValueError):
-        return None
-    return name if name in ANY_DTYPES else None
+        return None, True
+    name = dtype_name(resolved)
+    return (name if name in ANY_DTYPES else None), resolved.isnative
 
 
 def resolve_dtype(dtype: object, allowed: tuple[str, ...], owner: str) -> np.dtype[Any]:
@@ -116,8 +119,8 @@ def resolve_dtype(dtype: object, allowed: tuple[str, ...], owner: str) -> np.dty
     if dtype is None:
         dtype = _floatx
     dtype = getattr(dtype, "as_numpy_dtype", dtype)  # a tf.DType (tf.keras passes these) -> numpy type
-    name = _name_of(dtype) if not isinstance(dtype, (bool, int, float)) else None
-    if name is not None and not isinstance(dtype, str) and not np.dtype(dtype).isnative:  # type: ignore[call-overload]
+    name, native = _name_of(dtype) if not isinstance(dtype, (bool, int, float)) else (None, True)
+    if name is not None and not native:
         raise InvalidTypeError(
             f"{owner}: unsupported dtype {short_repr(dtype)}: outputs are in the machine's byte order "
             f"(use {name!r}, then `.astype(...)` for another byte order)."

@@ -96,10 +96,16 @@ def prefix_index(shape: tuple[int, ...], max_sample: int) -> tuple[slice, ...] |
     return tuple(index)  # pragma: no cover - the last axis always fits (inner == 1)
 
 
+def _orthogonal_family(init: Any) -> bool:
+    """Orthogonal and the framework variants (TorchOrthogonal, JaxOrthogonal, DeltaOrthogonal):
+    a whole-matrix Householder product, cubic work."""
+    return isinstance(init, Orthogonal) or "Orthogonal" in type(init).__name__
+
+
 def needs_whole(init: Any) -> bool:
     """Whether the statistics need the whole tensor, not a leading block: singular values of an
     orthogonal matrix, exact value counts of an STFT table or of a broadcast array constant."""
-    if isinstance(init, (Orthogonal, STFT)) or "Orthogonal" in type(init).__name__:
+    if isinstance(init, STFT) or _orthogonal_family(init):
         return True
     return isinstance(init, Constant) and np.ndim(init.value) > 0
 
@@ -121,7 +127,7 @@ def check_cost(
     count = min(total, max_sample)
     itemsize = 8 if dtype in (None, "float64") else 4
     check_bytes(count * (itemsize + 3 * 8), lambda: f"the statistics of {fmt_count(count)} values")
-    if "Orthogonal" in type(resolved.initializer).__name__ and shape:
+    if _orthogonal_family(resolved.initializer) and shape:
         rows, cols = matrix_dims(shape)
         flops = 2 * rows * cols * min(rows, cols)
         if flops > MAX_ORTHOGONAL_FLOPS:
