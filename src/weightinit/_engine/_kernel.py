@@ -165,11 +165,17 @@ def fill_strided(kind: str, key: tuple[int, int], runs: Any, out: Any, transform
         out[...] = transform.constant
         return True
     bh = float(transform.below_high) if kind == "uniform" else 0.0
-    # chunks of whole rows of the last axis, at least a cache line of them (a transposing
-    # destination then gets whole lines), about SCATTER_CHUNK elements when rows are short
+    # chunks of whole rows of the last axis, a multiple of a cache line of them, about
+    # SCATTER_CHUNK elements when rows are short: every chunk of a transposing destination
+    # (a Keras (in, out) matrix into torch's (out, in) memory) then starts on a line boundary
+    # and writes whole lines, which the kernel streams
     isz = out.dtype.itemsize
     last = out.shape[-1] if out.ndim else 1
-    chunk = last * max(64 // isz, _fast.SCATTER_CHUNK // last) if last <= (1 << 20) else _fast.SCATTER_CHUNK
+    line = 64 // isz
+    if last <= (1 << 20):
+        chunk = last * max(line, _fast.SCATTER_CHUNK // last // line * line)
+    else:
+        chunk = _fast.SCATTER_CHUNK
     scratch = np.empty(chunk * isz, dtype=np.uint8)
     _fast.fill_strided(
         KIND_CODES[kind],

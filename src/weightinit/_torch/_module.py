@@ -18,7 +18,7 @@ from .._seed import SeedGenerator
 from ._records import InitRecord, record
 from ._rules import ROLES, Weight, weights_of
 from ._seeds import param_seed
-from ._tensors import check_writable, local_part, numpy_dtype
+from ._tensors import Shards, check_writable, numpy_dtype
 from ._write import write_weight
 
 __all__ = ["InitReport", "UninitializedParametersWarning", "init_module"]
@@ -125,12 +125,12 @@ def init_module(
             if id(p) not in claimed:
                 skipped.append(f"{prefix}.{local}" if prefix else local)
                 claimed.add(id(p))
+    shards = Shards()
     for w, _ in plan:  # dtype, meta and overlap errors before anything is written
         for part in w.parts:
             numpy_dtype(part.tensor, f"{w.names[0]}")
-            check_writable(local_part(part.tensor)[0], w.names[0])
+            check_writable(shards.local_part(part.tensor)[0], w.names[0])
     initialized: dict[str, InitRecord] = {}
-    shards: dict[int, Any] = {}
     with torch.no_grad():
         for w, init in plan:
             write_weight(init, w.shape, w.parts, shards)

@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 from .._dtypes import resolve_dtype
 from .._errors import InvalidArgumentError, InvalidTypeError
 
-__all__ = ["as_numpy", "from_numpy", "local_part", "numpy_dtype", "touched"]
+__all__ = ["as_numpy", "Shards", "from_numpy", "local_part", "numpy_dtype", "touched"]
 
 _NAMES = {
     torch.float16: "float16",
@@ -60,35 +60,56 @@ def _is_dtensor(tensor: torch.Tensor) -> bool:
     return module is not None and isinstance(tensor, module.DTensor)
 
 
-def local_part(tensor: torch.Tensor) -> tuple[torch.Tensor, tuple[int, ...], bool]:
+def local_part(
+    tensor: torch.Tensor, offsets: dict[Any, tuple[Any, Any]] | None = None
+) -> tuple[torch.Tensor, tuple[int, ...], bool]:
     """``(local tensor, its offset in the global tensor, is_dtensor)``.
 
     For a DTensor (any mesh; Shard(d) / Replicate placements, uneven shards
     included) the local shard and where it sits, as torch's own chunking puts
-    it; for a plain tensor the tensor itself at offset 0.
+    it; for a plain tensor the tensor itself at offset 0. ``offsets``
+    remembers torch's answer per (global shape, mesh, placements).
     """
     if not _is_dtensor(tensor):
         return tensor, (0,) * tensor.dim(), False
     from torch.distributed.tensor import Replicate, Shard
     from torch.distributed.tensor._utils import compute_local_shape_and_global_offset
 
-    for placement in tensor.placements:  # type: ignore[attr-defined]
+    mesh, placements = tensor.device_mesh, tuple(tensor.placements)  # type: ignore[attr-defined]
+    for placement in placements:
         if type(placement) not in (Shard, Replicate):  # not Partial, nor a strided shard
             raise InvalidArgumentError(
                 f"Cannot initialize a DTensor with placement {placement!r}: weightinit fills "
                 "Shard(d) and Replicate placements (a Partial tensor has no values of its own)."
             )
     local = tensor.to_local()  # type: ignore[attr-defined]
-    shape, offset = compute_local_shape_and_global_offset(
-        tensor.shape,
-        tensor.device_mesh,  # type: ignore[attr-defined]
-        tensor.placements,  # type: ignore[attr-defined]
-    )
+    key = (tuple(tensor.shape), mesh, placements)
+    found = None if offsets is None else offsets.get(key)
+    if found is None:
+        found = compute_local_shape_and_global_offset(tensor.shape, mesh, placements)
+        if offsets is not None:
+            offsets[key] = found
+    shape, offset = found
     if tuple(local.shape) != tuple(shape):  # pragma: no cover - torch's own invariant
         raise InvalidArgumentError(
             f"DTensor local shard has shape {tuple(local.shape)}, expected {tuple(shape)} at {tuple(offset)}."
         )
     return local, tuple(int(o) for o in offset), True
+
+
+class Shards:
+    """Each tensor's :func:`local_part`, found once per pass over a model (whose tensors stay
+    alive and unchanged meanwhile); tensors of one shape on one mesh share torch's answer."""
+
+    def __init__(self) -> None:
+        self._parts: dict[int, tuple[torch.Tensor, tuple[int, ...], bool]] = {}
+        self._offsets: dict[Any, tuple[Any, Any]] = {}
+
+    def local_part(self, tensor: torch.Tensor) -> tuple[torch.Tensor, tuple[int, ...], bool]:
+        found = self._parts.get(id(tensor))
+        if found is None:
+            found = self._parts[id(tensor)] = local_part(tensor, self._offsets)
+        return found
 
 
 def check_writable(local: torch.Tensor, what: str) -> None:

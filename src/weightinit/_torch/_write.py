@@ -35,7 +35,7 @@ from .._engine import writing_into
 from .._engine._layout import box_tiles
 from .._errors import InvalidArgumentError, InvalidTypeError, short_repr
 from .._random import RandomInitializer
-from ._tensors import as_numpy, check_writable, from_numpy, local_part, numpy_dtype, touched
+from ._tensors import Shards, as_numpy, check_writable, from_numpy, local_part, numpy_dtype, touched
 
 __all__ = ["Part", "write_weight"]
 
@@ -138,17 +138,9 @@ def _to_device(values: NDArray[Any], dst: torch.Tensor, stage_bytes: int = STAGE
             event.synchronize()
 
 
-def _plan(
-    part: Part, rank: int, cache: dict[int, Any] | None
-) -> tuple[torch.Tensor, tuple[slice, ...], Box] | None:
+def _plan(part: Part, rank: int, cache: Shards | None) -> tuple[torch.Tensor, tuple[slice, ...], Box] | None:
     """``(local tensor, local slices of the block, Keras box)`` of the rows this process holds."""
-    key = id(part.tensor)
-    found = None if cache is None else cache.get(key)
-    if found is None:
-        found = local_part(part.tensor)
-        if cache is not None:
-            cache[key] = found
-    local, offset, _ = found
+    local, offset, _ = local_part(part.tensor) if cache is None else cache.local_part(part.tensor)
     shape = tuple(part.tensor.shape)
     block = [(0, n) for n in shape]
     if part.rows is not None:
@@ -168,12 +160,12 @@ def _plan(
 
 
 def write_weight(
-    init: Any, shape: tuple[int, ...], parts: Sequence[Part], cache: dict[int, Any] | None = None
+    init: Any, shape: tuple[int, ...], parts: Sequence[Part], cache: Shards | None = None
 ) -> None:
     """Generate the Keras weight ``init(shape)`` (only the boxes held here) into its parts.
 
     ``cache``: remembers each tensor's local shard across calls (init_module passes one
-    dict for the whole model; the tensors must stay alive and unchanged meanwhile).
+    for the whole model).
     """
     plans = []
     for part in parts:
