@@ -3,11 +3,16 @@
     python bench/frameworks.py [--threads 2] [--shape 4096 4096] [--repeat 5]
 
 Each case times weightinit's call (a new numpy array) and torch's in-place
-function on a freshly allocated tensor of the same size (float32), after a
-warm-up call each, alternating the two; the reported time is the median of
-``--repeat`` calls and the ratio is torch's median over weightinit's. Both use
-``--threads`` threads (``WEIGHTINIT_NUM_THREADS``, ``torch.set_num_threads``).
-Prints a table and writes ``bench/results/frameworks.json``.
+function on a freshly allocated tensor of the same size (float32). Every case
+is warmed up first (the first large allocations of a process are slower, and
+would otherwise land on the first case); then ``--repeat`` rounds run every
+case, weightinit and torch back to back, every other round in reverse order.
+The reported times are medians; the ratio is the median of the rounds'
+torch / weightinit ratios. The first two rows are Keras classes against the
+nearest torch function: the margin the framework classes aim to match. Both
+sides use ``--threads`` threads (``WEIGHTINIT_NUM_THREADS``,
+``torch.set_num_threads``). Prints a table and writes
+``bench/results/frameworks.json``.
 """
 
 from __future__ import annotations
@@ -42,7 +47,14 @@ def cases(shape: tuple[int, int]) -> list[tuple[str, Callable[[], Any], Callable
     t_tail = wi.TorchTruncNormal(a=2.5, b=4.0, seed=1)
     xu = wi.XavierUniform(seed=1)
     td = wi.TorchDefault("linear", seed=1)
+    gu, hn = wi.GlorotUniform(seed=1), wi.HeNormal(seed=1)
     return [
+        ("(Keras) GlorotUniform / xavier_uniform_", lambda: gu(keras), tinit.xavier_uniform_),
+        (
+            "(Keras) HeNormal / kaiming_normal_(relu)",
+            lambda: hn(keras),
+            lambda t: tinit.kaiming_normal_(t, nonlinearity="relu"),
+        ),
         ("KaimingUniform / kaiming_uniform_", lambda: ku(keras), tinit.kaiming_uniform_),
         (
             "KaimingNormal / kaiming_normal_(relu)",
@@ -86,23 +98,43 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     shape = tuple(args.shape)
-    rows = []
-    for label, ours, theirs in cases(shape):  # type: ignore[arg-type]
+    table = cases(shape)  # type: ignore[arg-type]
+    for _, ours, theirs in table:  # warm-up
         ours()
         theirs(torch.empty(shape))
-        t_ours, t_theirs = [], []
-        for _ in range(args.repeat):
+    t_ours: list[list[float]] = [[] for _ in table]
+    t_theirs: list[list[float]] = [[] for _ in table]
+    for r in range(args.repeat):
+        order = range(len(table)) if r % 2 == 0 else range(len(table) - 1, -1, -1)
+        for i in order:
+            _, ours, theirs = table[i]
             gc.collect()
             start = time.perf_counter()
             ours()
-            t_ours.append(time.perf_counter() - start)
+            t_ours[i].append(time.perf_counter() - start)
             gc.collect()
             start = time.perf_counter()
             theirs(torch.empty(shape))
-            t_theirs.append(time.perf_counter() - start)
-        a, b = statistics.median(t_ours), statistics.median(t_theirs)
-        rows.append({"case": label, "weightinit_ms": 1e3 * a, "torch_ms": 1e3 * b, "ratio": b / a})
-        print(f"{label:66s} {1e3 * a:8.1f} ms {1e3 * b:8.1f} ms  {b / a:6.2f}x", flush=True)
+            t_theirs[i].append(time.perf_counter() - start)
+    rows = []
+    for (label, _, _), mine, peer in zip(table, t_ours, t_theirs, strict=True):
+        a, b = statistics.median(mine), statistics.median(peer)
+        ratios = [y / x for x, y in zip(mine, peer, strict=True)]
+        ratio, spread = statistics.median(ratios), (min(ratios), max(ratios))
+        rows.append(
+            {
+                "case": label,
+                "weightinit_ms": 1e3 * a,
+                "torch_ms": 1e3 * b,
+                "ratio": ratio,
+                "ratio_range": spread,
+            }
+        )
+        print(
+            f"{label:66s} {1e3 * a:8.1f} ms {1e3 * b:8.1f} ms  {ratio:6.2f}x "
+            f"({spread[0]:.2f}-{spread[1]:.2f})",
+            flush=True,
+        )
     out = ROOT / "bench" / "results" / "frameworks.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     meta = {"threads": args.threads, "shape": list(shape), "repeat": args.repeat, "torch": torch.__version__}
