@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     shape = tuple(args.shape)
-    table = cases(shape)  # type: ignore[arg-type]
+    table = cases(shape)
     for _, ours, theirs in table:  # warm-up
         ours()
         theirs(torch.empty(shape))
