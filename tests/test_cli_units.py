@@ -23,10 +23,10 @@ from weightinit._cli._progress import Progress
 from weightinit._cli._propagate import SIGNAL_OFFSET, propagate
 from weightinit._cli._resolve import parse_arg_pairs, parse_shape, resolve, suggest
 from weightinit._cli._show import analyze, prefix_index
-from weightinit._cli._special import erfc, kolmogorov_sf, ks_pvalue, ndtr
-from weightinit._cli._stats import ks_test, sample_stats
 from weightinit._cli._text import Glyphs, fmt, histogram_lines, sparkline
-from weightinit._cli._theory import SphereMarginal, TruncatedNormalDist, Uniform, theory_of
+from weightinit._laws._special import erfc, kolmogorov_sf, ks_pvalue, ndtr
+from weightinit._laws._stats import ks_test, sample_stats
+from weightinit._laws._theory import SphereMarginal, TruncatedNormalDist, Uniform, theory_of
 from weightinit._registry import BUILTIN_CLASSES, FRAMEWORK_CLASSES
 from weightinit._variance_scaling import TRUNCATED_STD
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import NDArray
 
-from ._special import ndtr, normal_pdf
+from .._laws._special import ndtr, normal_pdf
 
 __all__ = ["ACTIVATIONS", "SELU_ALPHA", "SELU_SCALE", "activation", "second_moment"]
 

@@ -22,13 +22,13 @@ from typing import Any
 import numpy as np
 
 from .._constant import Zeros
+from .._laws._theory import theory_of
 from .._orthogonal import Orthogonal
 from .._random import RandomUniform
 from .._serialization import serialize
 from .._variance_scaling import GlorotUniform, HeNormal, LecunNormal, VarianceScaling
 from ._activations import second_moment
 from ._text import fmt, wrapped_pairs
-from ._theory import theory_of
 
 __all__ = [
     "ADVISE_ACTIVATIONS",

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .._laws._theory import Discrete, matrix_dims, tight_bounds
 from ._errors import CliError
 from ._text import fmt
-from ._theory import Discrete, matrix_dims, tight_bounds
 
 if TYPE_CHECKING:
     from ._propagate import Propagation

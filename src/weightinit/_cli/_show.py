@@ -10,15 +10,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._constant import Constant
+from .._laws._stats import FitResult, SampleStats, as_float64, ks_test, sample_stats
+from .._laws._theory import Discrete, Theory, matrix_dims, theory_of, tight_bounds
 from .._limits import check_bytes
 from .._orthogonal import Orthogonal
 from .._stft import STFT
 from ._errors import CliError
 from ._progress import Progress
 from ._resolve import Resolved
-from ._stats import FitResult, SampleStats, as_float64, ks_test, sample_stats
 from ._text import Glyphs, fmt, fmt_count, fmt_pct, histogram_lines, sparkline, table
-from ._theory import Discrete, Theory, matrix_dims, theory_of, tight_bounds
 
 __all__ = [
     "DEFAULT_BINS",

@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._cli._stats import ks_test
-from .._cli._theory import Discrete, theory_of
+from .._laws._stats import ks_test
+from .._laws._theory import Discrete, theory_of
 from .._orthogonal import Orthogonal
 from .._serialization import deserialize
 from .._variance_scaling import VarianceScaling

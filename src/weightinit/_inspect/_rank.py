@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._cli._special import ks_pvalue
-from .._cli._theory import Distribution, Normal, TruncatedNormalDist, Uniform
 from .._fans import compute_fans
+from .._laws._special import ks_pvalue
+from .._laws._theory import Distribution, Normal, TruncatedNormalDist, Uniform
 from .._variance_scaling import variance_scaling_params
 from ._record import Candidate, WeightRecord
 from ._tensor import TensorRef, folded_rows_index, read_sample
