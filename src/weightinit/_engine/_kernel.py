@@ -88,6 +88,38 @@ def num_threads() -> int:
     return n
 
 
+def _runs_args(runs: Any) -> tuple[Any, ...]:
+    """The kernel's arguments for the element runs."""
+    return (
+        int(runs.length),
+        int(runs.base) & 0xFFFFFFFFFFFFFFFF,
+        tuple(map(int, runs.outer_sizes)),
+        tuple(map(int, runs.outer_offsets)),
+        tuple(map(int, runs.outer_strides)),
+    )
+
+
+def _transform_args(kind: str, transform: Any) -> tuple[float, float, float]:
+    """The kernel's transform parameters ``(p0, p1, below_high)``."""
+    bh = float(transform.below_high) if kind == "uniform" else 0.0
+    return float(transform.p0), float(transform.p1), bh
+
+
+def _usable(kind: str, out: Any, runs: Any) -> int | None:
+    """The kernel's dtype code for writing ``runs`` into ``out``, or None if it cannot."""
+    code = DTYPE_CODES.get(dtype_name(out.dtype))
+    if (
+        code is None
+        or kind not in KIND_CODES
+        or not out.flags.writeable
+        or not out.flags.aligned  # the kernel refuses misaligned items: the reference writes them
+        or len(runs.outer_sizes) > MAX_OUTER_DIMS
+        or (out.size and out.size != runs.count * runs.length)
+    ):
+        return None
+    return code
+
+
 def fill_runs(kind: str, key: tuple[int, int], runs: Any, flat: Any, transform: Any) -> bool:
     """Fill ``flat`` with the values of ``runs``; False if the kernel cannot.
 
@@ -98,42 +130,22 @@ def fill_runs(kind: str, key: tuple[int, int], runs: Any, flat: Any, transform: 
     """
     if _fast is None:
         return False
-    code = DTYPE_CODES.get(dtype_name(flat.dtype))
-    if (
-        code is None
-        or kind not in KIND_CODES
-        or flat.ndim != 1
-        or not flat.flags.c_contiguous
-        or not flat.flags.writeable
-        or not flat.flags.aligned  # the kernel refuses misaligned items: the reference writes them
-        or len(runs.outer_sizes) > MAX_OUTER_DIMS
-    ):
+    code = _usable(kind, flat, runs)
+    if code is None or flat.ndim != 1 or not flat.flags.c_contiguous:
         return False
     if flat.size == 0:
         return True
-    if flat.size != runs.count * runs.length:
-        return False
     if transform.constant is not None:
         flat[...] = transform.constant  # exactly what the reference writes
         return True
-    if kind == "uniform":
-        bh = float(transform.below_high)
-    else:
-        bh = 0.0
     _fast.fill(
         KIND_CODES[kind],
         code,
         int(key[0]) & 0xFFFFFFFF,
         int(key[1]) & 0xFFFFFFFF,
         flat.view(np.uint8),
-        int(runs.length),
-        int(runs.base) & 0xFFFFFFFFFFFFFFFF,
-        tuple(map(int, runs.outer_sizes)),
-        tuple(map(int, runs.outer_offsets)),
-        tuple(map(int, runs.outer_strides)),
-        float(transform.p0),
-        float(transform.p1),
-        bh,
+        *_runs_args(runs),
+        *_transform_args(kind, transform),
         # one chunk of work runs on the calling thread anyway: skip asking for the CPUs
         num_threads() if flat.size > _fast.CHUNK else 1,
         isa,
@@ -146,25 +158,14 @@ def fill_strided(kind: str, key: tuple[int, int], runs: Any, out: Any, transform
     no overlapping elements, writable); False if the kernel cannot."""
     if _fast is None or not hasattr(_fast, "fill_strided"):
         return False
-    code = DTYPE_CODES.get(dtype_name(out.dtype))
-    if (
-        code is None
-        or kind not in KIND_CODES
-        or not out.flags.writeable
-        or not out.flags.aligned
-        or out.ndim > MAX_OUTER_DIMS
-        or len(runs.outer_sizes) > MAX_OUTER_DIMS
-        or any(s < 0 for s in out.strides)
-    ):
+    code = _usable(kind, out, runs)
+    if code is None or out.ndim > MAX_OUTER_DIMS or any(s < 0 for s in out.strides):
         return False
     if out.size == 0:
         return True
-    if out.size != runs.count * runs.length:
-        return False
     if transform.constant is not None:
         out[...] = transform.constant
         return True
-    bh = float(transform.below_high) if kind == "uniform" else 0.0
     # chunks of whole rows of the last axis, a multiple of a cache line of them, about
     # SCATTER_CHUNK elements when rows are short: every chunk of a transposing destination
     # (a Keras (in, out) matrix into torch's (out, in) memory) then starts on a line boundary
@@ -176,24 +177,17 @@ def fill_strided(kind: str, key: tuple[int, int], runs: Any, out: Any, transform
         chunk = last * max(line, _fast.SCATTER_CHUNK // last // line * line)
     else:
         chunk = _fast.SCATTER_CHUNK
-    scratch = np.empty(chunk * isz, dtype=np.uint8)
     _fast.fill_strided(
         KIND_CODES[kind],
         code,
         int(key[0]) & 0xFFFFFFFF,
         int(key[1]) & 0xFFFFFFFF,
-        scratch,
+        np.empty(chunk * isz, dtype=np.uint8),  # the calling thread's scratch
         int(out.__array_interface__["data"][0]),
         tuple(map(int, out.shape)),
         tuple(map(int, out.strides)),
-        int(runs.length),
-        int(runs.base) & 0xFFFFFFFFFFFFFFFF,
-        tuple(map(int, runs.outer_sizes)),
-        tuple(map(int, runs.outer_offsets)),
-        tuple(map(int, runs.outer_strides)),
-        float(transform.p0),
-        float(transform.p1),
-        bh,
+        *_runs_args(runs),
+        *_transform_args(kind, transform),
         num_threads() if out.size > chunk else 1,
         isa,
     )
