@@ -20,6 +20,22 @@ GCC_LIKE_FLAGS = [
 ]
 MSVC_FLAGS = ["/O2", "/fp:precise"]
 
+# The kernel's units and the headers they share (see kernel.h for which file holds what);
+# tools/sanitize.py reads these lists too.
+KERNEL_SOURCES = [
+    "src/weightinit/_engine/_fast_src/module.c",
+    "src/weightinit/_engine/_fast_src/dispatch.c",
+    "src/weightinit/_engine/_fast_src/isa_default.c",
+    "src/weightinit/_engine/_fast_src/isa_avx2.c",
+    "src/weightinit/_engine/_fast_src/isa_avx512.c",
+]
+KERNEL_HEADERS = [
+    "src/weightinit/_engine/_fast_src/kernel.h",
+    "src/weightinit/_engine/_fast_src/threefry.h",
+    "src/weightinit/_engine/_fast_src/transforms.h",
+    "src/weightinit/_engine/_fast_src/pipeline.h",
+]
+
 
 class BuildExt(build_ext):
     def build_extensions(self) -> None:
@@ -37,7 +53,8 @@ setup(
     ext_modules=[
         Extension(
             "weightinit._engine._fast",
-            sources=["src/weightinit/_engine/_fast.c"],
+            sources=KERNEL_SOURCES,
+            depends=KERNEL_HEADERS,
             optional=True,
         )
     ],

@@ -4,8 +4,9 @@
     python tools/sanitize.py --quick         # what CI runs: fewer cases, same coverage of paths
     python tools/sanitize.py --mode thread   # one mode (address, portable, thread)
 
-Each mode compiles every ``src/weightinit/_engine/*.c`` with the flags ``setup.py`` uses (read
-from it, so they cannot drift) minus ``-O3``, plus ``-O1 -g -fno-omit-frame-pointer
+Each mode compiles the kernel's units (``KERNEL_SOURCES`` in ``setup.py``: the files of
+``src/weightinit/_engine/_fast_src/``) with the flags ``setup.py`` uses (both read from it, so they
+cannot drift) minus ``-O3``, plus ``-O1 -g -fno-omit-frame-pointer
 -fsanitize=...``, into a copy of the package under ``build/sanitize/MODE/``; then runs, with the
 sanitizer runtime preloaded (``LD_PRELOAD``: CPython itself is not instrumented):
 
@@ -32,7 +33,6 @@ import sysconfig
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-ENGINE = ROOT / "src" / "weightinit" / "_engine"
 MODES = {
     "address": (
         ["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined"],
@@ -49,15 +49,18 @@ QUICK_TESTS = ["test_kernel.py", "test_golden.py"]
 SKIPPED = 77
 
 
-def setup_flags() -> list[str]:
-    """``GCC_LIKE_FLAGS`` from setup.py, without ``-O3``."""
+def setup_list(name: str) -> list[str]:
+    """The list ``name`` assigned at the top level of setup.py."""
     tree = ast.parse((ROOT / "setup.py").read_text())
     for node in tree.body:
-        if isinstance(node, ast.Assign) and any(
-            getattr(t, "id", "") == "GCC_LIKE_FLAGS" for t in node.targets
-        ):
-            return [f for f in ast.literal_eval(node.value) if not f.startswith("-O")]
-    raise SystemExit("setup.py has no GCC_LIKE_FLAGS")
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == name for t in node.targets):
+            return list(ast.literal_eval(node.value))
+    raise SystemExit(f"setup.py has no {name}")
+
+
+def setup_flags() -> list[str]:
+    """``GCC_LIKE_FLAGS`` from setup.py, without ``-O3``."""
+    return [f for f in setup_list("GCC_LIKE_FLAGS") if not f.startswith("-O")]
 
 
 def runtime(cc: str, lib: str) -> str | None:
@@ -77,13 +80,14 @@ def build(mode: str, cc: str) -> Path:
     )
     suffix = sysconfig.get_config_var("EXT_SUFFIX")
     target = out / "weightinit" / "_engine" / f"_fast{suffix}"
-    sources = sorted(str(p) for p in ENGINE.glob("*.c"))
+    sources = [str(ROOT / p) for p in setup_list("KERNEL_SOURCES")]
+    includes = sorted({str((ROOT / p).parent) for p in setup_list("KERNEL_HEADERS")})
     cmd = [
         cc,
         "-shared",
         "-fPIC",
         f"-I{sysconfig.get_paths()['include']}",
-        f"-I{ENGINE}",
+        *(f"-I{d}" for d in includes),
         *setup_flags(),
         *(["-O3"] if mode == "portable" else ["-O1", "-g", "-fno-omit-frame-pointer"]),
         *MODES[mode][0],
