@@ -97,7 +97,10 @@ def _draw_reflectors(seed: int, call: int, rows: int, cols: int, block: int) -> 
     diagonal before writing them (every other one is overwritten by the rows a
     block writes from its own first row on), so only those are set to zero.
     """
-    a = sample("normal", seed, call, (rows, cols), ((0, rows), (0, cols)), F64, 0.0, 1.0)
+    # an explicit out: this working matrix is not the output, and must not land in an
+    # adapter's tensor that ``writing_into`` offers (the one of a square float64 weight)
+    out = np.empty((rows, cols), dtype=F64)
+    a = sample("normal", seed, call, (rows, cols), ((0, rows), (0, cols)), F64, 0.0, 1.0, out=out)
     u = _tall(a)
     n = u.shape[1]
     for j in range(0, n, block):

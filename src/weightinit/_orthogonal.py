@@ -13,10 +13,28 @@ from ._haar import F64, haar, work_bytes
 from ._random import RandomInitializer, refuse_overflow
 from ._validation import Region, Shape, check_real
 
-__all__ = ["Orthogonal"]
+__all__ = ["GainOrthogonal", "Orthogonal"]
 
 
-class Orthogonal(RandomInitializer):
+class GainOrthogonal(RandomInitializer):
+    """An orthogonal matrix of some flattening of a rank >= 2 shape, times ``gain``."""
+
+    #: the error for a shape of rank < 2 (``{shape}`` and ``{rank}`` are filled in)
+    _rank_message = ""
+
+    def __init__(self, gain: float = 1.0, seed: Any = None) -> None:
+        self.gain = check_real(gain, "gain", type(self).__name__)
+        super().__init__(seed)
+
+    def _check_shape(self, shape: Shape) -> None:
+        if len(shape) < 2:
+            raise InvalidArgumentError(self._rank_message.format(shape=shape, rank=len(shape)))
+
+    def get_config(self) -> dict[str, Any]:
+        return {**self._seed_config(), "gain": self.gain}
+
+
+class Orthogonal(GainOrthogonal):
     r"""Orthogonal matrix times ``gain`` (rank >= 2; leading axes fold into rows).
 
     With ``rows = prod(shape[:-1])`` and ``cols = shape[-1]``: a Haar-random
@@ -41,16 +59,9 @@ class Orthogonal(RandomInitializer):
         True
     """
 
-    def __init__(self, gain: float = 1.0, seed: Any = None) -> None:
-        self.gain = check_real(gain, "gain", type(self).__name__)
-        super().__init__(seed)
-
-    def _check_shape(self, shape: Shape) -> None:
-        if len(shape) < 2:
-            raise InvalidArgumentError(
-                "The tensor to initialize must be at least two-dimensional. "
-                f"Received: shape={shape} of rank {len(shape)}."
-            )
+    _rank_message = (
+        "The tensor to initialize must be at least two-dimensional. Received: shape={shape} of rank {rank}."
+    )
 
     def _work_bytes(self, shape: Shape) -> int:
         return work_bytes(math.prod(shape[:-1]), shape[-1])
@@ -67,6 +78,3 @@ class Orthogonal(RandomInitializer):
             return full
         part: NDArray[Any] = full[tuple(slice(a, b) for a, b in region)].copy()
         return part  # C order, and not a view that keeps the whole matrix alive
-
-    def get_config(self) -> dict[str, Any]:
-        return {**self._seed_config(), "gain": self.gain}

@@ -8,15 +8,15 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._errors import InvalidArgumentError
 from ._haar import F64, haar, work_bytes
-from ._random import RandomInitializer, refuse_overflow
-from ._validation import Region, Shape, check_real
+from ._orthogonal import GainOrthogonal
+from ._random import refuse_overflow
+from ._validation import Region, Shape
 
 __all__ = ["TorchOrthogonal"]
 
 
-class TorchOrthogonal(RandomInitializer):
+class TorchOrthogonal(GainOrthogonal):
     r"""torch's ``orthogonal_``: ``gain`` times a Haar-random matrix on torch's flattening.
 
     torch views its tensor ``(out, in, *k)`` as the matrix ``(out, in * prod(k))``
@@ -37,16 +37,9 @@ class TorchOrthogonal(RandomInitializer):
         True
     """
 
-    def __init__(self, gain: float = 1.0, seed: Any = None) -> None:
-        self.gain = check_real(gain, "gain", type(self).__name__)
-        super().__init__(seed)
-
-    def _check_shape(self, shape: Shape) -> None:
-        if len(shape) < 2:
-            raise InvalidArgumentError(
-                "TorchOrthogonal: Only tensors with 2 or more dimensions are supported. "
-                f"Received: shape={shape}"
-            )
+    _rank_message = (
+        "TorchOrthogonal: Only tensors with 2 or more dimensions are supported. Received: shape={shape}"
+    )
 
     def _work_bytes(self, shape: Shape) -> int:
         rows = shape[-1]
@@ -65,6 +58,3 @@ class TorchOrthogonal(RandomInitializer):
         keras = torch_order.transpose(*range(2, rank), 1, 0)
         part: NDArray[Any] = np.ascontiguousarray(keras[tuple(slice(a, b) for a, b in region)])
         return part
-
-    def get_config(self) -> dict[str, Any]:
-        return {**self._seed_config(), "gain": self.gain}

@@ -6,7 +6,10 @@ instead of into a new array: ``sample(..., out=array)``, or, through an
 initializer's ordinary ``__call__``, the context :func:`writing_into`. Inside
 it, the first ``sample`` call whose region shape and dtype equal the array's
 writes into the array and returns it; every later call allocates as usual. The
-values are the same bits either way (tests compare them).
+values are the same bits either way (tests compare them). So the first ``sample``
+call of an initializer must make its output: one that first draws a working
+array (Orthogonal's normal matrix) passes it as ``out=``, which keeps it out of
+the context's array.
 
 >>> import numpy as np, weightinit as wi
 >>> from weightinit._engine import writing_into

@@ -61,13 +61,13 @@ class Part:
 
 
 def _direct(init: Any) -> bool:
-    """Whether ``init`` hands its sampler's output back as is (so it may write into the tensor)."""
+    """Whether ``init`` is one of weightinit's random initializers, whose first ``sample`` call
+    makes the output (so the engine may write it into the tensor; see ``_engine._target``)."""
     cls = type(init)
     return (
         isinstance(init, RandomInitializer)
         and cls.__call__ is BuiltinInitializer.__call__
         and cls.__module__.startswith("weightinit.")
-        and cls.__name__ != "Orthogonal"
     )
 
 
