@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import math
-from typing import Any
-
-from ._errors import InvalidArgumentError
-from ._torch_trunc import BoundedNormal, check_interval
-from ._validation import check_real
+from ._torch_trunc import MeanStdBounds
 
 __all__ = ["TimmTruncNormalTF"]
 
 
-class TimmTruncNormalTF(BoundedNormal):
+class TimmTruncNormalTF(MeanStdBounds):
     r"""``mean + std * Z``, ``Z`` standard normal on ``[a, b]``: timm's ``trunc_normal_tf_``.
 
     The TensorFlow / JAX convention: ``a`` and ``b`` bound the *standard*
@@ -33,24 +28,8 @@ class TimmTruncNormalTF(BoundedNormal):
         True
     """
 
-    def __init__(
-        self, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0, seed: Any = None
-    ) -> None:
-        owner = type(self).__name__
-        self.mean = check_real(mean, "mean", owner)
-        self.std = check_real(std, "std", owner, positive=True)
-        self.a, self.b = check_interval(a, b, ("a", "b"), owner)
-        low, high = self.mean + self.std * self.a, self.mean + self.std * self.b
-        if not (math.isfinite(low) and math.isfinite(high)):
-            raise InvalidArgumentError(
-                f"{owner}: mean + std * a and mean + std * b must be finite. "
-                f"Received: mean={self.mean}, std={self.std}, a={self.a}, b={self.b}"
-            )
-        super().__init__(seed)
+    _finite_message = "mean + std * a and mean + std * b"
 
     def _law(self) -> tuple[float, float, float, float, tuple[float, float]]:
         clamp = (self.mean + self.std * self.a, self.mean + self.std * self.b)
         return self.mean, self.std, self.a, self.b, clamp
-
-    def get_config(self) -> dict[str, Any]:
-        return {**self._seed_config(), "mean": self.mean, "std": self.std, "a": self.a, "b": self.b}

@@ -13,7 +13,7 @@ from ._random import RandomInitializer
 from ._truncation import sample_truncated
 from ._validation import Region, Shape, check_real
 
-__all__ = ["BoundedNormal", "TorchTruncNormal", "check_interval"]
+__all__ = ["BoundedNormal", "MeanStdBounds", "TorchTruncNormal", "check_interval"]
 
 
 def check_interval(low: object, high: object, names: tuple[str, str], owner: str) -> tuple[float, float]:
@@ -43,7 +43,32 @@ class BoundedNormal(RandomInitializer):
         )
 
 
-class TorchTruncNormal(BoundedNormal):
+class MeanStdBounds(BoundedNormal):
+    """A bounded normal with parameters ``mean, std, a, b``; subclasses say what ``a, b`` mean."""
+
+    #: the error when the law's bounds overflow (``{mean}`` ... ``{b}`` are filled in)
+    _finite_message = ""
+
+    def __init__(
+        self, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0, seed: Any = None
+    ) -> None:
+        owner = type(self).__name__
+        self.mean = check_real(mean, "mean", owner)
+        self.std = check_real(std, "std", owner, positive=True)
+        self.a, self.b = check_interval(a, b, ("a", "b"), owner)
+        _, _, lower, upper, (low, high) = self._law()
+        if not all(math.isfinite(v) for v in (lower, upper, low, high)):
+            raise InvalidArgumentError(
+                f"{owner}: {self._finite_message} must be finite. "
+                f"Received: mean={self.mean}, std={self.std}, a={self.a}, b={self.b}"
+            )
+        super().__init__(seed)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**self._seed_config(), "mean": self.mean, "std": self.std, "a": self.a, "b": self.b}
+
+
+class TorchTruncNormal(MeanStdBounds):
     r"""``N(mean, std^2)`` conditioned on ``a <= x <= b``: torch.nn.init.trunc_normal_.
 
     Unlike Keras's TruncatedNormal, the bounds ``a`` and ``b`` are absolute
@@ -69,25 +94,9 @@ class TorchTruncNormal(BoundedNormal):
         True
     """
 
-    def __init__(
-        self, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0, seed: Any = None
-    ) -> None:
-        owner = type(self).__name__
-        self.mean = check_real(mean, "mean", owner)
-        self.std = check_real(std, "std", owner, positive=True)
-        self.a, self.b = check_interval(a, b, ("a", "b"), owner)
-        lower, upper = (self.a - self.mean) / self.std, (self.b - self.mean) / self.std
-        if not (math.isfinite(lower) and math.isfinite(upper)):
-            raise InvalidArgumentError(
-                f"{owner}: (a - mean) / std and (b - mean) / std must be finite. "
-                f"Received: mean={self.mean}, std={self.std}, a={self.a}, b={self.b}"
-            )
-        super().__init__(seed)
+    _finite_message = "(a - mean) / std and (b - mean) / std"
 
     def _law(self) -> tuple[float, float, float, float, tuple[float, float]]:
         # torch's own arithmetic for the standardized bounds
         lower, upper = (self.a - self.mean) / self.std, (self.b - self.mean) / self.std
         return self.mean, self.std, lower, upper, (self.a, self.b)
-
-    def get_config(self) -> dict[str, Any]:
-        return {**self._seed_config(), "mean": self.mean, "std": self.std, "a": self.a, "b": self.b}
