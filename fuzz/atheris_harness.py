@@ -4,7 +4,8 @@
 Usage (a documented long run; CI runs each target briefly through ``fuzz/test_atheris.py``)::
 
     python fuzz/atheris_harness.py config  -max_total_time=3600 fuzz/corpus/config
-    python fuzz/atheris_harness.py inspect -max_total_time=3600 -rss_limit_mb=1024 fuzz/corpus/inspect
+    WEIGHTINIT_INSPECT_H5_TIMEOUT=10 python fuzz/atheris_harness.py inspect -max_total_time=3600 \
+        -rss_limit_mb=1024 -timeout=30 fuzz/corpus/inspect
 
 Targets:
 
@@ -17,10 +18,11 @@ Targets:
   handler, which turns an unexpected exception into a one-line error for users: here any
   exception but weightinit's own is a finding.
 
-``WEIGHTINIT_FUZZ_NO_HDF5=1`` turns HDF5 reading off (CI's short run: see
-``fuzz/known/README.md``). Every input must end in success or a ``WeightinitError``;
-libFuzzer's ``-timeout`` and ``-rss_limit_mb`` bound time and memory per input. A finding is
-saved by libFuzzer as ``crash-*`` and becomes a regression test.
+HDF5 files are read by weightinit's limited child process (``_inspect/_h5child.py``), as for
+users: set ``WEIGHTINIT_INSPECT_H5_TIMEOUT`` / ``WEIGHTINIT_INSPECT_H5_MEMORY`` well below
+libFuzzer's ``-timeout`` (CI uses 5 s and 1 GiB). Every input must end in success or a
+``WeightinitError``; libFuzzer's ``-timeout`` and ``-rss_limit_mb`` bound time and memory per
+input. A finding is saved by libFuzzer as ``crash-*`` and becomes a regression test.
 """
 
 from __future__ import annotations
@@ -51,17 +53,6 @@ with atheris.instrument_imports():
     from weightinit._jsonsafe import loads
 
 warnings.simplefilter("ignore")  # unseeded reuse and the like are not findings
-if os.environ.get("WEIGHTINIT_FUZZ_NO_HDF5") == "1":
-    # HDF5 off: the HDF5 C library can hang on corrupt variable-length data (fuzz/known/), which
-    # no Python code can interrupt, so CI's short run, which must end, fuzzes the other readers
-    # (the archive around model.weights.h5 included); long runs keep HDF5 on
-
-    def _no_hdf5(source: object, what: str) -> object:
-        raise wi.InvalidArgumentError(f"{what}: HDF5 reading is off in this fuzzing run")
-
-    from weightinit._inspect import _hdf5, _keras
-
-    _hdf5.open_h5 = _keras.open_h5 = _no_hdf5
 wi.set_max_bytes(1 << 24)
 _WORK = Path(tempfile.mkdtemp(prefix="wi-fuzz-"))
 

@@ -22,8 +22,12 @@ pytestmark = pytest.mark.timeout(600)
 
 HERE = Path(__file__).resolve().parent
 HARNESS = HERE / "atheris_harness.py"
-#: per target: libFuzzer runs in CI (a few seconds each at this machine's speed)
-RUNS = {"config": 20000, "inspect": 3000}
+#: per target: libFuzzer runs in CI (about 15 s and 30 s at this machine's speed: an HDF5 input
+#: starts the reader's child process, about 0.4 s)
+RUNS = {"config": 20000, "inspect": 600}
+#: the HDF5 reader's limits in these runs (well under libFuzzer's -timeout): a saved input that
+#: hangs the HDF5 library ends at the time limit, one that allocates gigabytes at the memory limit
+H5_LIMITS = {"WEIGHTINIT_INSPECT_H5_TIMEOUT": "3", "WEIGHTINIT_INSPECT_H5_MEMORY": str(1 << 30)}
 
 
 #: what the harness inherits: nothing else of the test process's environment (variables other
@@ -33,6 +37,7 @@ _KEPT = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT", "WEIGHTINIT_R
 
 def _env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k in _KEPT}
+    env.update(H5_LIMITS)
     env.update(extra)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(HERE.parent / "src"), env.get("PYTHONPATH", "")) if p)
     return env
@@ -58,14 +63,9 @@ def test_a_short_fuzz_run_finds_nothing(target: str, tmp_path: Path) -> None:
             str(corpus),
         ],
         cwd=tmp_path,
-        # a run that must end in CI: HDF5 off (its C library can hang on corrupt variable-length
-        # data, fuzz/known/README.md); the saved findings below are replayed with HDF5 on
         # the harness limits its own address space (a preexec_fn would fork this process, which
         # may hold JAX's threads)
-        env=_env(
-            WEIGHTINIT_FUZZ_NO_HDF5="1" if target == "inspect" else "0",
-            WEIGHTINIT_FUZZ_ADDRESS_SPACE=str(4 << 30),
-        ),
+        env=_env(WEIGHTINIT_FUZZ_ADDRESS_SPACE=str(4 << 30)),
         capture_output=True,
         text=True,
         timeout=540,
@@ -96,7 +96,7 @@ def test_every_saved_finding_passes_through_the_target(target: str) -> None:
     if not inputs:
         pytest.skip(f"no saved findings for {target}")
     proc = subprocess.run(
-        [sys.executable, str(HARNESS), target, "-runs=0", *map(str, inputs)],
+        [sys.executable, str(HARNESS), target, "-runs=0", "-timeout=20", *map(str, inputs)],
         env=_env(),
         capture_output=True,
         text=True,
@@ -104,3 +104,7 @@ def test_every_saved_finding_passes_through_the_target(target: str) -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stderr[-6000:]
+    # each input ran, and ended within a few seconds of the HDF5 reader's time limit
+    times = [int(ms) for ms in re.findall(r"Executed \S+ in (\d+) ms", proc.stderr)]
+    limit = float(H5_LIMITS["WEIGHTINIT_INSPECT_H5_TIMEOUT"])
+    assert len(times) == len(inputs) and max(times) < (limit + 5) * 1000, proc.stderr[-6000:]

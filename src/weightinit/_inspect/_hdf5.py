@@ -10,6 +10,8 @@
 Only hard links are followed (never soft or external links, which could point
 anywhere), every object is visited once (cyclic links), and walks are bounded.
 No dataset is read here: tensors are :class:`H5Tensor` s, sampled on demand.
+This module runs only in the limited child process of :mod:`._h5child` (the HDF5
+library can hang or exhaust memory on a corrupt file).
 """
 
 from __future__ import annotations
@@ -26,10 +28,9 @@ import numpy as np
 from .._errors import WeightinitError
 from ._assemble import FileWeight
 from ._common import MAX_TENSOR_RANK, MAX_TENSORS, InspectError, MissingDependencyError
-from ._jsonread import load_json
 from ._tensor import H5Tensor
 
-__all__ = ["H5Model", "RangeFile", "is_hdf5", "open_h5"]
+__all__ = ["H5PY_MISSING", "H5Model", "RangeFile", "is_hdf5", "open_h5"]
 
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 #: a dataset may declare at most this many bytes (the file cannot hold more anyway)
@@ -38,6 +39,9 @@ MAX_DATASET_BYTES = 1 << 40
 #: stay under 1 MiB)
 MAX_CHUNK_BYTES = 64 << 20
 MAX_GROUP_DEPTH = 64
+H5PY_MISSING = (
+    "reading HDF5 files (.h5, and the weights inside .keras) needs h5py: pip install 'weightinit[h5]'"
+)
 
 
 def is_hdf5(head: bytes) -> bool:
@@ -48,9 +52,7 @@ def _h5py() -> Any:
     try:
         import h5py
     except ImportError:
-        raise MissingDependencyError(
-            "reading HDF5 files (.h5, and the weights inside .keras) needs h5py: pip install 'weightinit[h5]'"
-        ) from None
+        raise MissingDependencyError(H5PY_MISSING) from None
     return h5py
 
 
@@ -166,12 +168,6 @@ class H5Model:
             return _text(self.file.attrs.get(name))
         except (OSError, RuntimeError, TypeError, ValueError):
             return None
-
-    def model_config(self) -> Any:
-        raw = self.attr_text("model_config")
-        if raw is None:
-            return None
-        return load_json(raw, f"{self.what}: model_config attribute")
 
     def is_legacy(self) -> bool:
         weights = self._follow(self.file, "model_weights") if "model_weights" in self.file else None

@@ -3,7 +3,6 @@ config JSON, TensorFlow SavedModel (``keras_metadata.pb``) and live models."""
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -14,7 +13,7 @@ from ._assemble import FileWeight, Pair, assemble
 from ._check import check_weight
 from ._common import MAX_MEMBER_BYTES, InspectError
 from ._config import Slot, walk_model
-from ._hdf5 import H5Model, RangeFile, h5_errors, open_h5
+from ._h5child import H5Child
 from ._jsonread import load_json
 from ._protobuf import read_saved_metadata
 from ._rank import rank_weights
@@ -113,49 +112,36 @@ def inspect_keras_zip(path: str | os.PathLike[str], stats: bool) -> Inspection:
             return Inspection(
                 "keras", records_from(slots, [], stats), facts, ["no model.weights.h5 in the archive"]
             )
-        offset = archive.stored_offset("model.weights.h5")
-        size = archive.infos["model.weights.h5"].file_size
-        source: Any = (
-            RangeFile(path, offset, size)
-            if offset is not None
-            else io.BytesIO(archive.read("model.weights.h5", MAX_MEMBER_BYTES))
-        )
-        with h5_errors("model.weights.h5"):
-            model = H5Model(open_h5(source, "model.weights.h5"), "model.weights.h5")
-            try:
-                records = records_from(slots, model.keras3_weights(), stats)
-            finally:
-                model.close()
-                source.close()
-        return Inspection("keras", records, facts)
+    # the HDF5 library can hang or exhaust memory on a corrupt file: a limited child reads it
+    with H5Child(path, "model.weights.h5", member="model.weights.h5") as h5:
+        h5.open()
+        records = records_from(slots, h5.weights("keras3")[1], stats)
+    return Inspection("keras", records, facts)
 
 
 def inspect_h5(path: str | os.PathLike[str], stats: bool) -> Inspection:
-    """An HDF5 file: legacy full model (``model_config``), legacy or Keras 3 weights only."""
-    with h5_errors("the HDF5 file"):
-        return _inspect_h5(path, stats)
-
-
-def _inspect_h5(path: str | os.PathLike[str], stats: bool) -> Inspection:
-    model = H5Model(open_h5(path, "the HDF5 file"), "the HDF5 file")
-    try:
-        version = model.attr_text("keras_version")
-        facts: dict[str, Any] = {"keras_version": version, "backend": model.attr_text("backend")}
-        config = model.model_config()
+    """An HDF5 file: legacy full model (``model_config``), legacy or Keras 3 weights only (read
+    by a limited child process, :mod:`._h5child`)."""
+    with H5Child(path, "the HDF5 file") as h5:
+        attrs = h5.open(("keras_version", "backend", "model_config"))
+        version = attrs["keras_version"]
+        facts: dict[str, Any] = {"keras_version": version, "backend": attrs["backend"]}
+        raw = attrs["model_config"]
+        config = None if raw is None else load_json(raw, "the HDF5 file: model_config attribute")
         if config is not None:
             config = _model_config(config, "the model_config attribute")
             facts["model_class"] = config.get("class_name")
             slots = walk_model(config, _major(version))
             fmt = "keras3-h5" if _major(version) >= 3 else "keras2-h5"
-            return Inspection(fmt, records_from(slots, model.legacy_weights(), stats), facts)
-        if model.is_legacy():
+            return Inspection(fmt, records_from(slots, h5.weights("legacy")[1], stats), facts)
+        layout, weights = h5.weights("auto")
+        if layout == "legacy":
             return Inspection(
                 "keras-h5-weights",
-                records_from(None, model.legacy_weights(), stats),
+                records_from(None, weights, stats),
                 facts,
                 ["weights only (no model_config): initializers are unknown"],
             )
-        weights = model.keras3_weights()
         if not weights:
             raise InspectError("the HDF5 file holds no Keras weights (no model_config, no vars groups).")
         return Inspection(
@@ -164,8 +150,6 @@ def _inspect_h5(path: str | os.PathLike[str], stats: bool) -> Inspection:
             facts,
             ["weights only (no config): initializers are unknown"],
         )
-    finally:
-        model.close()
 
 
 def inspect_savedmodel(path: str | os.PathLike[str], stats: bool) -> Inspection:

@@ -1,0 +1,208 @@
+"""HDF5 files are read by a child process with a time and an address-space limit
+(``weightinit._inspect._h5child``): the samples it sends back are exactly h5py's, a file that
+hangs or floods the HDF5 library ends in our error within the limits, and a child that dies or
+misbehaves is our error too."""
+
+from __future__ import annotations
+
+import sys
+import time
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import weightinit as wi
+from _support import run_python
+from weightinit._inspect import InspectError, MissingDependencyError
+from weightinit._inspect._h5child import ENV_MEMORY, ENV_TIMEOUT, H5Child, _limit_memory, limits
+from weightinit._inspect._tensor import sample_plan
+
+h5py = pytest.importorskip("h5py")
+
+REGRESSIONS = Path(__file__).resolve().parents[1] / "fuzz" / "regressions" / "inspect"
+#: the limits these tests run under (small: a hostile file must end within seconds)
+TIMEOUT, MEMORY = 2.0, 1 << 30
+
+
+@pytest.fixture(autouse=True)
+def small_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ENV_TIMEOUT, str(TIMEOUT))
+    monkeypatch.setenv(ENV_MEMORY, str(MEMORY))
+
+
+def _fuzz_input(name: str, tmp_path: Path) -> Path:
+    """A saved fuzzer input as the harness writes it: first byte even, a file of the rest."""
+    data = (REGRESSIONS / name).read_bytes()
+    assert data[0] % 2 == 0
+    path = tmp_path / "model.bin"
+    path.write_bytes(data[1:])
+    return path
+
+
+def _weights_file(path: Path) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(7)
+    arrays = {
+        "big": rng.standard_normal((300, 700)).astype("f4"),  # sampled in 64 blocks
+        "vector": rng.standard_normal(100_000).astype(">f8"),  # big-endian, evenly spaced runs
+        "ints": rng.integers(-5, 5, (7, 3, 2)).astype("i2"),
+        "flags": rng.random(11) > 0.5,
+        "scalar": np.array(3.5, "f4"),
+        "empty": np.zeros((0, 4), "f2"),
+    }
+    with h5py.File(path, "w") as f:
+        for name, array in arrays.items():
+            group = f.create_group(f"layers/{name}/vars")
+            group.attrs["name"] = name
+            group.create_dataset("0", data=array, chunks=(50, 70) if name == "big" else None)
+    return arrays
+
+
+def test_the_child_sends_back_exactly_what_h5py_reads(tmp_path: Path) -> None:
+    path = tmp_path / "w.weights.h5"
+    arrays = _weights_file(path)
+    with H5Child(path, "the HDF5 file") as h5:
+        assert h5.open(("missing",)) == {"missing": None}
+        layout, weights = h5.weights("auto")
+        assert layout == "keras3"
+        assert {w.chain[-1]: (w.shape, w.dtype) for w in weights} == {
+            name: (a.shape, a.dtype.name) for name, a in arrays.items()
+        }
+        for weight in weights:
+            expected = arrays[weight.chain[-1]]
+            assert weight.tensor is not None and weight.tensor.dtype == expected.dtype
+            plan = sample_plan(expected.shape)
+            blocks = weight.tensor.read_blocks(plan)
+            assert len(blocks) == len(plan) and (len(plan) > 1) == (weight.chain[-1] in ("big", "vector"))
+            for block, index in zip(blocks, plan, strict=True):
+                assert block.dtype == expected.dtype
+                np.testing.assert_array_equal(block, expected[index])
+            np.testing.assert_array_equal(weight.tensor.read(plan[0]), expected[plan[0]])
+    assert h5._proc.returncode == 0  # the child ended at the end of its input
+    stats = wi.inspect_model(path, stats=True)  # the whole path: the samples reach the ranking
+    by_name = {r.name.split("/")[0]: r for r in stats}
+    assert by_name["big"].candidates and by_name["empty"].candidates == ()
+
+
+@pytest.mark.parametrize(
+    "name, message, limit",
+    [
+        # the HDF5 library loops for minutes on a corrupt global heap behind a vlen string
+        ("h5-vlen-attribute-hang", r"time limit of 2 s \(WEIGHTINIT_INSPECT_H5_TIMEOUT\)", TIMEOUT),
+        # a corrupt global heap collection size: HDF5 allocates gigabytes before failing
+        ("h5-global-heap-allocation", r"memory allocation failed", 0.0),
+    ],
+)
+def test_fuzzer_findings_end_in_our_error_within_the_limits(
+    name: str, message: str, limit: float, tmp_path: Path
+) -> None:
+    path = _fuzz_input(name, tmp_path)
+    start = time.perf_counter()
+    with pytest.raises(InspectError, match=message) as info:
+        wi.inspect_model(path, stats=True)
+    assert time.perf_counter() - start < limit + 5
+    assert "model.weights.h5" in str(info.value) and len(str(info.value)) < 400
+    if limit:
+        assert str(path) in str(info.value)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS is enforced on Linux")
+def test_the_address_space_limit_holds_and_the_parent_stays_small(tmp_path: Path) -> None:
+    path = _fuzz_input("h5-global-heap-allocation", tmp_path)
+    result = run_python(
+        """
+        import json, resource, sys
+        import weightinit as wi
+        from weightinit._inspect import InspectError
+        try:
+            wi.inspect_model(sys.argv[1], stats=True)
+            error = None
+        except InspectError as exc:
+            error = str(exc)
+        peak = lambda who: resource.getrusage(who).ru_maxrss * 1024
+        print(json.dumps([error, peak(resource.RUSAGE_SELF), peak(resource.RUSAGE_CHILDREN)]))
+        """,
+        args=(str(path),),
+        env={ENV_MEMORY: str(MEMORY), ENV_TIMEOUT: "20"},
+        timeout=120,
+    )
+    error, parent, child = result
+    # without the limit the child's resident memory passes 2 GB before HDF5 gives up
+    assert error and "memory allocation failed" in error
+    assert child < MEMORY and parent < 400 << 20, result
+
+
+def test_the_time_limit_kills_the_child_and_names_file_and_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "w.weights.h5"
+    _weights_file(path)
+    monkeypatch.setenv(ENV_TIMEOUT, "0.001")  # not even enough to start Python
+    h5 = H5Child(path, "the HDF5 file")
+    expected = r"the HDF5 file: reading .*w\.weights\.h5.* time limit of 0\.001 s"
+    with pytest.raises(InspectError, match=expected):
+        h5.open()
+    with pytest.raises(InspectError, match="time limit"):  # and every later request
+        h5.weights("auto")
+    h5.close()
+    assert h5._proc.returncode is not None
+
+
+def test_a_child_that_dies_or_fails_is_our_error(tmp_path: Path) -> None:
+    path = tmp_path / "w.weights.h5"
+    _weights_file(path)
+    with H5Child(path, "the HDF5 file") as h5:
+        h5.open()
+        h5._proc.kill()
+        with pytest.raises(InspectError, match=r"reader process ended \(exit status -?\d+\) reading"):
+            h5.weights("auto")
+    with H5Child(path, "the HDF5 file") as h5:  # a bug in the reader is not reported as a corrupt file
+        h5.open()
+        with pytest.raises(RuntimeError, match="the HDF5 reader failed on the HDF5 file: IndexError"):
+            h5._call({"op": "read", "id": 5, "blocks": []})
+    with H5Child(tmp_path, "the HDF5 file") as h5:  # errors of the file: our classes
+        with pytest.raises(InspectError, match="not a readable HDF5 file"):
+            h5.open()
+
+
+@pytest.mark.parametrize("variable", [ENV_TIMEOUT, ENV_MEMORY])
+@pytest.mark.parametrize("value", ["abc", "0", "-1", "inf", "nan", "1e400"])
+def test_bad_limits_are_refused(variable: str, value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(InspectError, match=f"Environment variable {variable} must be a positive"):
+        limits()
+
+
+def test_limits_defaults_and_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(ENV_TIMEOUT)
+    monkeypatch.delenv(ENV_MEMORY)
+    assert limits() == (60.0, 2 << 30)
+    monkeypatch.setenv(ENV_TIMEOUT, "2.5")
+    monkeypatch.setenv(ENV_MEMORY, "3_000_000_000")
+    assert limits() == (2.5, 3_000_000_000)
+
+
+def test_without_h5py_the_dependency_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "w.weights.h5"
+    _weights_file(path)
+    monkeypatch.setitem(sys.modules, "h5py", None)
+    with pytest.raises(MissingDependencyError, match=r"pip install 'weightinit\[h5\]'"):
+        wi.inspect_model(path)
+
+
+def test_where_rlimit_as_cannot_be_set_only_the_time_limit_applies(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+
+    def refuse(which: int, value: tuple[int, int]) -> None:
+        calls.append(value)
+        raise ValueError("not supported")  # what macOS answers for RLIMIT_AS
+
+    fake = types.SimpleNamespace(
+        RLIMIT_AS=9, RLIM_INFINITY=-1, getrlimit=lambda which: (-1, -1), setrlimit=refuse
+    )
+    monkeypatch.setitem(sys.modules, "resource", fake)
+    _limit_memory(1 << 30)  # no error
+    assert calls == [(1 << 30, -1)]
+    monkeypatch.setitem(sys.modules, "resource", None)  # Windows: no resource module
+    _limit_memory(1 << 30)
