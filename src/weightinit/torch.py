@@ -99,7 +99,8 @@ def init_(tensor: _torch.Tensor, initializer: Any, layout: str = "torch") -> _to
             f"Received: initializer={short_repr(initializer)}"
         )
     shape = keras_shape(tuple(tensor.shape), perm)
-    write_weight(init, shape, [Part(tensor, tuple((0, n) for n in shape), perm)])
+    with _torch.no_grad():
+        write_weight(init, shape, [Part(tensor, tuple((0, n) for n in shape), perm)])
     record(tensor, InitRecord(init, layout, None, shape))
     return tensor
 

@@ -164,33 +164,35 @@ def write_weight(
 ) -> None:
     """Generate the Keras weight ``init(shape)`` (only the boxes held here) into its parts.
 
-    ``cache``: remembers each tensor's local shard across calls (init_module passes one
-    for the whole model).
+    Runs under ``torch.no_grad()`` (the caller's). ``cache``: init_module's, which has
+    found and checked (dtype, device, overlap) every tensor's local shard already.
     """
     plans = []
     for part in parts:
-        numpy_dtype(part.tensor)
+        if cache is None:
+            numpy_dtype(part.tensor)
         plan = _plan(part, len(shape), cache)
         if plan is not None:
-            check_writable(plan[0], "the tensor")
+            if cache is None:
+                check_writable(plan[0], "the tensor")
             plans.append((part, plan))
-    with torch.no_grad():
-        for part, (local, slices, box) in plans:
-            dtype = numpy_dtype(local)
-            block = local[slices]
-            if block.device.type == "cpu":
-                view = _keras_view(block, part.perm, len(shape), True)
-                if _direct(init):
-                    with writing_into(view):
-                        values = _call(init, shape, dtype, box)
-                else:
+    for part, (local, slices, box) in plans:
+        dtype = numpy_dtype(local)
+        whole = all(sl.start == 0 and sl.stop == n for sl, n in zip(slices, local.shape, strict=True))
+        block = local if whole else local[slices]
+        if block.device.type == "cpu":
+            view = _keras_view(block, part.perm, len(shape), True)
+            if _direct(init):
+                with writing_into(view):
                     values = _call(init, shape, dtype, box)
-                if values is not view:
-                    np.copyto(view, values.reshape(view.shape))
             else:
                 values = _call(init, shape, dtype, box)
-                _to_device(
-                    values.reshape(tuple(hi - lo for lo, hi in box)),
-                    _keras_view(block, part.perm, len(shape), False),
-                )
-            touched(local)
+            if values is not view:
+                np.copyto(view, values.reshape(view.shape))
+        else:
+            values = _call(init, shape, dtype, box)
+            _to_device(
+                values.reshape(tuple(hi - lo for lo, hi in box)),
+                _keras_view(block, part.perm, len(shape), False),
+            )
+        touched(local)
