@@ -133,6 +133,35 @@ def test_large_draws_and_extreme_parameters_are_bitwise(kind):
         assert _same_bits(out, want), (kind, a, b, dt)
 
 
+def _quantile_inputs_f32() -> np.ndarray:
+    """Every branch of the quantile and its edges: centre, tails, |q| = 0.425 and the extremes."""
+    f = np.float32
+    edge = np.array([0.425, 0.5 - 2.0**-25, 0.25, 2.0**-25, 0.4772498], f)
+    near_edges = np.concatenate([edge, np.nextafter(edge, f(0)), np.nextafter(edge, f(1))])
+    # the reference's own inputs: odd multiples of 2**-25, plain and scaled by the truncation mass
+    m = np.random.default_rng(3).integers(0, 2**24, 4096).astype(np.int64)
+    odd = ((2 * m - (2**24 - 1)) * 2.0**-25).astype(f)
+    ladder = (0.5 - 2.0 ** -np.arange(2, 26)).astype(f)
+    q = np.concatenate([near_edges, odd, odd * f(0.95449973610364158), ladder])
+    q = q[np.abs(q) < 0.5]
+    return np.concatenate([q, -q])
+
+
+def test_quantile_is_bitwise_the_reference_on_every_branch():
+    # the JAX quantile evaluates one selected rational function per element (``_special``):
+    # its bits must be the reference's on both branches and across the branch boundary
+    from weightinit._engine._special import ndtri_q as np_ndtri_q
+    from weightinit._jax._exact import opaque_zero
+    from weightinit._jax._special import ndtri_q
+
+    q = _quantile_inputs_f32()
+    central = np.abs(q) <= np.float32(0.425)
+    assert 100 < central.sum() < len(q) - 100  # both branches well represented
+    words = np.random.default_rng(4).integers(0, 2**32, len(q), dtype=np.uint32)
+    got = jax.jit(lambda q, w: ndtri_q(q, opaque_zero(w), far=False))(q, words)
+    assert _same_bits(got, np_ndtri_q(q))
+
+
 KINDS_DTYPES = [("normal", "float32"), ("uniform", "bfloat16"), ("truncated_normal", "float16")]
 
 

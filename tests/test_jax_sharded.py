@@ -163,6 +163,23 @@ for kind in ["normal", "truncated_normal", "uniform"]:
     checked += 1
     if np.asarray(got).tobytes() != want.tobytes():
         bad.append([kind, "large float64"])
+# the float64 quantile on every branch: centre, near tail, far tail (sqrt(-log(1/2 - |q|)) > 5,
+# which needs 1/2 - |q| < exp(-25): no random draw reaches it) and the edges between them
+from weightinit._engine._special import ndtri_q as np_ndtri_q
+from weightinit._jax._exact import opaque_zero
+from weightinit._jax._special import ndtri_q
+tail = np.exp(-25.0) * np.array([0.5, 0.999999, 1.0, 1.000001, 2.0])
+edges = np.concatenate([[0.425], 0.5 - 2.0 ** -np.arange(2.0, 54.0), 0.5 - tail])
+edges = np.concatenate([edges, np.nextafter(edges, 0.0), np.nextafter(edges, 1.0)])
+qs = np.concatenate([edges, np.random.default_rng(6).uniform(-0.5, 0.5, 4096)])
+qs = qs[np.abs(qs) < 0.5]
+qs = np.concatenate([qs, -qs])
+ws = np.random.default_rng(7).integers(0, 2**32, len(qs), dtype=np.uint32)
+z = jax.jit(lambda q, w: ndtri_q(q, opaque_zero(w), far=True))(qs, ws)
+far = np.sqrt(-np.log(0.5 - np.abs(qs))) > 5
+checked += 1
+if np.asarray(z).tobytes() != np_ndtri_q(qs).tobytes() or not 20 < far.sum() < len(qs) - 20:
+    bad.append(["float64 quantile", int(far.sum())])
 # Orthogonal of a larger matrix, float64 and float32 paths against the engine
 q = np.asarray(jax.jit(lambda k: wjax.initializer(wi.Orthogonal())(k, (96, 64), jnp.float64))(key))
 ortho64 = float(np.abs(q - wjax.numpy_equivalent(wi.Orthogonal(), key)((96, 64), "float64")).max())
@@ -174,7 +191,7 @@ def test_float64_and_every_dtype_with_x64_are_bitwise_the_engine():
     from _support import ROOT
 
     out = run_python(X64, env={"PYTHONPATH": str(ROOT / "tests")}, timeout=600)
-    assert out["bad"] == [] and out["checked"] == 49
+    assert out["bad"] == [] and out["checked"] == 50
     assert out["ortho64"] < 1e-12
 
 

@@ -124,7 +124,11 @@ def region_words(
     x0, x1 = threefry2x32(key, lo, hi)
     if wide:
         return x0.reshape(tuple(sizes)), x1.reshape(tuple(sizes))
-    words = jnp.stack(jnp.broadcast_arrays(x0, x1), axis=-1).reshape((*rows, 2 * count))
+    # interleave by a select, not a concatenation: XLA:CPU emits a concatenation as one loop per
+    # operand with a branch per element, which keeps the whole transform fused after it from being
+    # vectorized; the select is branch-free (the block is computed once per element either way)
+    second = lax.broadcasted_iota(jnp.uint32, (*rows, count, 2), len(rows) + 1) == U32(1)
+    words = jnp.where(second, x1[..., None], x0[..., None]).reshape((*rows, 2 * count))
     if static_even:
         out = words[..., :length]
     else:

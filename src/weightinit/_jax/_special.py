@@ -4,6 +4,13 @@ The same algorithm (AS 241: PPND7 in float32, PPND16 in float64), the same
 constants rounded the same way and the same order of operations; every product
 that feeds an addition goes through :func:`._exact.rounded`, so XLA evaluates
 exactly the reference's sequence of correctly rounded operations.
+
+The reference picks one of two (float64: three) rational functions per element.
+A vectorized program evaluates what every lane needs, so :func:`ndtri_q`
+evaluates one rational function per element whose variable and coefficients are
+selected per element: the selected polynomial is the reference's, term for term,
+so the results are its bits, at the cost of one numerator, one denominator and
+one division instead of two (three) of each.
 """
 
 from __future__ import annotations
@@ -56,10 +63,12 @@ def log_neg(r: Array, zero: Array) -> Array:
     m = jnp.where(small, m * _const(2, dt), m)
     e = e - small.astype(e.dtype)
     f = m - _const(1, dt)
-    s = f / (f + _const(2, dt))
-    s2 = s * s
+    # the division has one user (XLA keeps a multi-use division out of its consumers' fusion,
+    # which costs a pass over memory): s * s is (2s * 2s) / 4 exactly, s^2 >= 2**-108 being normal
+    two_s = f / (f + _const(2, dt))
+    two_s = two_s + two_s
+    s2 = two_s * two_s * _const(0.25, dt)
     poly = _horner([1.0 / (2 * k + 1) for k in range(1, _LOG_TERMS[ftype] + 1)], s2, zero)
-    two_s = s + s
     log_m = two_s + rounded(two_s * (s2 * poly), zero)
     ef = e.astype(dt)
     ln2_hi, ln2_lo = _LN2[ftype]
@@ -68,23 +77,61 @@ def log_neg(r: Array, zero: Array) -> Array:
     return result
 
 
+def _select(choices: Sequence[tuple[Array, Any]]) -> Any:
+    """The value of the first ``(mask, value)`` whose mask holds (the last one's mask is ignored)."""
+    out: Any = choices[-1][1]
+    for mask, value in reversed(choices[:-1]):
+        if isinstance(value, np.generic) and isinstance(out, np.generic) and value == out:
+            continue  # the same constant either way: no select
+        out = jnp.where(mask, value, out)
+    return out
+
+
+def _horner_selected(tables: Sequence[tuple[Array, Sequence[float]]], x: Array, zero: Array) -> Array:
+    """:func:`_horner` with coefficients chosen per element from ``(mask, coeffs)`` pairs.
+
+    Shorter coefficient lists are padded with leading zeros: ``0 * x + c`` is
+    exactly ``c`` for finite ``x``, so a padded polynomial has the unpadded one's bits.
+    """
+    dt = x.dtype
+    n = max(len(coeffs) for _, coeffs in tables)
+    padded = [(mask, (0.0,) * (n - len(coeffs)) + tuple(reversed(coeffs))) for mask, coeffs in tables]
+
+    def coeff(k: int) -> Any:
+        return _select([(mask, _const(c[k], dt)) for mask, c in padded])
+
+    acc = jnp.broadcast_to(coeff(0), x.shape)
+    for k in range(1, n):
+        acc = rounded(acc * x, zero) + coeff(k)
+    return acc
+
+
 def ndtri_q(q: Array, zero: Array, far: bool) -> Array:
     """The standard normal quantile of ``1/2 + q`` (``-1/2 < q < 1/2``), as ``_engine.ndtri_q``.
 
     ``far=False`` leaves out the branch for ``sqrt(-log(1/2 - |q|)) > 5``, which
     inputs with fewer than 37 bits below 1/2 (float32 work, truncation) never reach.
+    The reference's ``q * A(r) / B(r)`` (centre) and ``±C(t) / D(t)`` (tails) are
+    one quotient here: ``(q * A(r)) / B(r)`` or ``(±C(t)) / D(t)`` (negating
+    the numerator or the quotient gives the same bits).
     """
     dt = q.dtype
     tab = _TABLES[np.dtype(dt).type]
     aq = jnp.abs(q)
+    central = aq <= _const(0.425, dt)
     r = _const(0.180625, dt) - rounded(q * q, zero)
-    central = q * _horner(tab["a"], r, zero) / _horner(tab["b"], r, zero)
     rt = jnp.sqrt(log_neg(_const(0.5, dt) - aq, zero))
-    rn = rt - _const(1.6, dt)
-    z = _horner(tab["c"], rn, zero) / _horner(tab["d"], rn, zero)
     if far:
-        rf = rt - _const(5, dt)
-        z_far = _horner(tab["e"], rf, zero) / _horner(tab["f"], rf, zero)
-        z = jnp.where(rt <= _const(5, dt), z, z_far)
-    tail = jnp.where(q < 0, -z, z)
-    return jnp.where(aq <= _const(0.425, dt), central, tail)
+        near = rt <= _const(5, dt)
+        x = _select([(central, r), (near, rt - _const(1.6, dt)), (near, rt - _const(5, dt))])
+        nums = [(central, tab["a"]), (near, tab["c"]), (near, tab["e"])]
+        dens = [(central, tab["b"]), (near, tab["d"]), (near, tab["f"])]
+    else:
+        x = jnp.where(central, r, rt - _const(1.6, dt))
+        nums = [(central, tab["a"]), (central, tab["c"])]
+        dens = [(central, tab["b"]), (central, tab["d"])]
+    num = _horner_selected(nums, x, zero)
+    den = _horner_selected(dens, x, zero)
+    num = jnp.where(central, q * num, jnp.where(q < 0, -num, num))
+    result: Array = num / den
+    return result
