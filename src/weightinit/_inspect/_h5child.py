@@ -33,7 +33,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import IO, Any
 
 import numpy as np
@@ -119,6 +119,10 @@ class H5Child:
         self.timeout, self.memory = limits()
         self._left = self.timeout
         self._expired = False
+        #: the last blocks read, kept for one request: the checks often read a small tensor's
+        #: sample and then the same tensor whole
+        self._last: tuple[Any, list[NDArray[Any]]] = (None, [])
+        self._watchdog = _Watchdog(self._expire)
         if not sys.executable:
             raise InspectError(f"{what}: no Python executable to start the HDF5 reader process with.")
         root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -143,6 +147,7 @@ class H5Child:
         self.close()
 
     def close(self) -> None:
+        self._watchdog.stop()
         proc = self._proc
         if proc.poll() is None:
             try:
@@ -180,10 +185,8 @@ class H5Child:
             raise self._failed()
         stdin, stdout = self._proc.stdin, self._proc.stdout
         assert stdin is not None and stdout is not None
-        timer = threading.Timer(self._left, self._expire)
-        timer.daemon = True
         start = time.monotonic()
-        timer.start()
+        self._watchdog.arm(start + self._left)
         try:
             _write(stdin, request)
             sizes = _FRAME.unpack(_read_exact(stdout, _FRAME.size))
@@ -194,7 +197,7 @@ class H5Child:
         except (OSError, EOFError, ValueError):
             raise self._failed() from None
         finally:
-            timer.cancel()
+            self._watchdog.arm(None)
             self._left -= time.monotonic() - start
         if not isinstance(header, dict):
             raise self._failed()
@@ -237,8 +240,10 @@ class H5Child:
         return str(answer.get("layout")), out
 
     def read_blocks(self, tensor: ChildTensor, indices: Sequence[Index]) -> list[NDArray[Any]]:
-        """Blocks of a tensor (its sample), each one hyperslab read by the child."""
+        """Blocks of a tensor (its sample), each one hyperslab read by the child (read-only)."""
         bounds = [[s.indices(n)[:2] for s, n in zip(index, tensor.shape, strict=True)] for index in indices]
+        if self._last[0] == (tensor.id, bounds):
+            return list(self._last[1])
         shapes = [tuple(max(0, b - a) for a, b in block) for block in bounds]
         sizes = [math.prod(shape) * tensor.dtype.itemsize for shape in shapes]
         _, data = self._call({"op": "read", "id": tensor.id, "blocks": bounds}, sum(sizes))
@@ -246,9 +251,51 @@ class H5Child:
         for shape, size in zip(shapes, sizes, strict=True):
             count = math.prod(shape)
             block = np.frombuffer(data, tensor.dtype, count, at) if count else np.zeros(0, tensor.dtype)
+            block.flags.writeable = False
             out.append(block.reshape(shape))
             at += size
-        return out
+        self._last = ((tensor.id, bounds), out)
+        return list(out)
+
+
+class _Watchdog:
+    """Calls ``expire`` once the armed deadline (``time.monotonic()``) passes; one thread for
+    all the requests of a file (a timer per request costs a thread start each)."""
+
+    def __init__(self, expire: Callable[[], None]) -> None:
+        self._expire = expire
+        self._deadline: float | None = None
+        self._stopped = False
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def arm(self, deadline: float | None) -> None:
+        with self._cond:
+            self._deadline = deadline
+            if self._thread is None and deadline is not None:
+                self._thread = threading.Thread(target=self._run, name="weightinit-h5-watchdog", daemon=True)
+                self._thread.start()
+            elif deadline is not None:
+                self._cond.notify()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._cond.notify()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _run(self) -> None:
+        with self._cond:
+            while not self._stopped:
+                deadline = self._deadline
+                if deadline is None:
+                    self._cond.wait()
+                elif time.monotonic() >= deadline:
+                    self._deadline = None
+                    self._expire()
+                else:
+                    self._cond.wait(deadline - time.monotonic())
 
 
 class ChildTensor(TensorRef):
