@@ -27,6 +27,13 @@ def _python(x: Any) -> Any:
     return x.item() if isinstance(x, np.generic) else x
 
 
+def _all_finite(a: NDArray[Any]) -> bool:
+    """No inf or NaN in the floating or complex array ``a`` (bfloat16 included)."""
+    if a.ndim == 0 and a.dtype.kind != "c":
+        return math.isfinite(float(a))  # a scalar value (Zeros, Ones, Constant(x)): the common case
+    return bool(np.all(np.isfinite(a.astype(np.complex128))))
+
+
 def cast_checked(value: NDArray[Any], dtype: np.dtype[Any], owner: str, name: str) -> NDArray[Any]:
     """Cast ``value`` to ``dtype``; raise instead of wrapping around or overflowing to inf."""
     if dtype.kind in "iu":
@@ -42,7 +49,7 @@ def cast_checked(value: NDArray[Any], dtype: np.dtype[Any], owner: str, name: st
     with np.errstate(over="ignore", invalid="ignore"):
         result = value.astype(dtype)
     floating = dtype.kind in "fc" or is_bfloat16(dtype)  # bfloat16's numpy kind is 'V'
-    if floating and value.size and not np.all(np.isfinite(result.astype(np.complex128))):
+    if floating and value.size and not _all_finite(result):
         raise InvalidArgumentError(
             f"{owner}: `{name}` overflows {dtype.name}. Received: {name}="
             f"{short_repr(value.tolist() if value.ndim else value.item())}"

@@ -126,12 +126,12 @@ def init_module(
                 skipped.append(f"{prefix}.{local}" if prefix else local)
                 claimed.add(id(p))
     shards = Shards()
-    for w, _ in plan:  # dtype, meta and overlap errors before anything is written
-        for part in w.parts:
-            numpy_dtype(part.tensor, f"{w.names[0]}")
-            check_writable(shards.local_part(part.tensor)[0], w.names[0])
     initialized: dict[str, InitRecord] = {}
-    with torch.no_grad():
+    with torch.no_grad():  # (a DTensor's to_local is then its local tensor, not an autograd op)
+        for w, _ in plan:  # dtype, meta and overlap errors before anything is written
+            for part in w.parts:
+                numpy_dtype(part.tensor, f"{w.names[0]}")
+                check_writable(shards.local_part(part.tensor)[0], w.names[0])
         for w, init in plan:
             write_weight(init, w.shape, w.parts, shards)
             for action in w.after:
