@@ -140,6 +140,18 @@ def test_stats_trained_model_is_flagged(saved: dict[str, Any]) -> None:
     assert set(statuses.values()) == {"mismatch"}, [n for n, s in statuses.items() if s != "mismatch"]
 
 
+def test_cli_check_exit_status(saved: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+    from weightinit._cli import main
+
+    assert main(["inspect", str(saved["keras"]), "--check"]) == 0  # a fresh model: all match
+    assert main(["inspect", str(saved["trained"]), "--stats"]) == 0  # --stats only reports
+    assert main(["inspect", str(saved["trained"]), "--check"]) == 3
+    capsys.readouterr()
+    assert main(["inspect", str(saved["trained"]), "--check", "--json"]) == 3
+    document = json.loads(capsys.readouterr().out)
+    assert document["stats"] is True and {w["check"]["status"] for w in document["weights"]} == {"mismatch"}
+
+
 def test_stats_one_tampered_weight_is_exactly_the_one_flagged(saved: dict[str, Any], tmp_path: Path) -> None:
     path = tmp_path / "tampered.h5"
     shutil.copy(saved["h5"], path)

@@ -466,10 +466,10 @@ def _cmd_propagate(args: argparse.Namespace) -> None:
     _emit(lines)
 
 
-def _cmd_inspect(args: argparse.Namespace) -> None:
+def _cmd_inspect(args: argparse.Namespace) -> int:
     from ._inspect_cmd import run_inspect
 
-    run_inspect(args, _emit, _emit_json)
+    return run_inspect(args, _emit, _emit_json)
 
 
 COMMANDS = {
@@ -516,9 +516,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # it can, and stderr stays one line (no numpy RuntimeWarnings before it)
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            COMMANDS[args.command](args)
+            status = COMMANDS[args.command](args)
         sys.stdout.flush()
-        return 0
+        return status or 0
     except SystemExit as exc:  # --help and --version
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_USAGE)
     except UsageError as exc:

@@ -6,6 +6,8 @@ __all__ = ["EXIT_BAD_INPUT", "EXIT_USAGE", "CliError", "UsageError"]
 
 EXIT_BAD_INPUT = 1
 EXIT_USAGE = 2
+#: ``inspect --check``: some stored weights do not match their initializer
+EXIT_MISMATCH = 3
 
 
 class CliError(Exception):

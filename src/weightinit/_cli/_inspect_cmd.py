@@ -4,7 +4,8 @@ Text: a header line (format, Keras version, model class), one row per weight
 (layer, weight, shape, dtype, initializer, default?), a layer's path printed
 once for its weights; with ``--stats`` a last column says ``ok``,
 ``MISMATCH: <why>`` or ``-`` (unchecked); for files without a config it lists
-the consistent candidates, best first. A summary closes the table.
+the consistent candidates, best first. A summary closes the table. ``--check``
+is ``--stats`` with exit status 3 when a weight mismatches its initializer.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .._inspect import Inspection, WeightRecord
+from ._errors import EXIT_MISMATCH
 
 __all__ = ["INSPECT_EPILOG", "add_inspect_parser", "inspect_json", "inspect_lines", "run_inspect"]
 
@@ -21,6 +23,7 @@ INSPECT_EPILOG = """\
 examples:
   weightinit inspect model.keras
   weightinit inspect model.h5 --stats            # do the stored values match the initializers?
+  weightinit inspect model.keras --check         # the same; exit status 3 on a mismatch
   weightinit inspect saved_model_dir/            # tf.keras SavedModel (keras_metadata.pb)
   weightinit inspect config.json --json
   weightinit inspect pytorch_model.bin --stats   # no config: rank the candidate initializers
@@ -206,18 +209,27 @@ def add_inspect_parser(commands: Any, formatter: Callable[[str], argparse.HelpFo
     p.add_argument(
         "--stats", action="store_true", help="compare a sample of the stored values with the formula"
     )
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="--stats, then exit with status 3 if the stored values of any weight do not match "
+        "the initializer its config names (for scripts and CI)",
+    )
     p.add_argument("--json", action="store_true", help="print the records as JSON")
     p.add_argument("-q", "--quiet", action="store_true", help="accepted for symmetry (no progress line)")
 
 
 def run_inspect(
     args: argparse.Namespace, emit: Callable[[list[str]], None], emit_json: Callable[[Any], None]
-) -> None:
-    """Run the command: read the file, print the table or the JSON document."""
+) -> int:
+    """Run the command: read the file, print the table or the JSON document; the exit status."""
     from .._inspect import inspect_source
 
-    inspection = inspect_source(args.path, stats=args.stats)
+    stats = args.stats or args.check
+    inspection = inspect_source(args.path, stats=stats)
     if args.json:
-        emit_json(inspect_json(inspection, args.path, args.stats))
+        emit_json(inspect_json(inspection, args.path, stats))
     else:
-        emit(inspect_lines(inspection, args.path, args.stats))
+        emit(inspect_lines(inspection, args.path, stats))
+    mismatch = any(r.check is not None and r.check.status == "mismatch" for r in inspection.records)
+    return EXIT_MISMATCH if args.check and mismatch else 0
