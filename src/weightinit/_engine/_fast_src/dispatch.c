@@ -98,6 +98,29 @@ WI_INLINE void copy_strided(char *d, int64_t st, const char *src, uint64_t n, si
     }
 }
 
+/* The destination address of flat position r of the region's first `naxes` axes (row-major),
+   its coordinates going to idx. */
+WI_INLINE char *locate(const job_t *jb, uint64_t r, int naxes, uint64_t *idx) {
+    char *d = jb->dst;
+    for (int k = naxes - 1; k >= 0; k--) {
+        idx[k] = r % jb->dext[k];
+        r /= jb->dext[k];
+        d += (int64_t)idx[k] * jb->dstrides[k];
+    }
+    return d;
+}
+
+/* The next position over the first `naxes` axes after (idx, d): an odometer step. */
+WI_INLINE char *step_outer(const job_t *jb, char *d, int naxes, uint64_t *idx) {
+    for (int a = naxes - 1; a >= 0; a--) {
+        d += jb->dstrides[a];
+        if (++idx[a] < jb->dext[a]) break;
+        d -= (int64_t)jb->dext[a] * jb->dstrides[a];
+        idx[a] = 0;
+    }
+    return d;
+}
+
 /* Rows per group of the blocked scatter (see scatter). */
 #define SCATTER_GROUP 64
 #define SCATTER_ROWS (SCATTER_CHUNK / SCATTER_GROUP + 2)
@@ -138,21 +161,10 @@ static void scatter(const job_t *jb, const char *src, uint64_t p, uint64_t e) {
     const uint64_t nrows = r1 - r0 + 1;
     {
         uint64_t idx[MAXD];
-        char *d = jb->dst;
-        uint64_t r = r0;
-        for (int k = nd - 2; k >= 0; k--) {
-            idx[k] = r % jb->dext[k];
-            r /= jb->dext[k];
-            d += (int64_t)idx[k] * jb->dstrides[k];
-        }
+        char *d = locate(jb, r0, nd - 1, idx);
         for (uint64_t k = 0; k < nrows; k++) {
             rows[k] = d;
-            for (int a = nd - 2; a >= 0; a--) {
-                d += jb->dstrides[a];
-                if (++idx[a] < jb->dext[a]) break;
-                d -= (int64_t)jb->dext[a] * jb->dstrides[a];
-                idx[a] = 0;
-            }
+            d = step_outer(jb, d, nd - 1, idx);
         }
     }
     const uint64_t first_lo = p % L, last_hi = (e - 1) % L + 1;
@@ -247,13 +259,7 @@ static void scatter_plain(const job_t *jb, const char *src, uint64_t p, uint64_t
     const int nd = jb->dnd;
     const size_t isz = itemsize_of(jb->dtype);
     uint64_t idx[MAXD];
-    char *d = jb->dst;
-    uint64_t r = p;
-    for (int k = nd - 1; k >= 0; k--) {
-        idx[k] = r % jb->dext[k];
-        r /= jb->dext[k];
-        d += (int64_t)idx[k] * jb->dstrides[k];
-    }
+    char *d = locate(jb, p, nd, idx);
     const uint64_t inner = nd ? jb->dext[nd - 1] : 1;
     const int64_t st = nd ? jb->dstrides[nd - 1] : 0;
     while (p < e) {
@@ -268,12 +274,7 @@ static void scatter_plain(const job_t *jb, const char *src, uint64_t p, uint64_t
         if (idx[nd - 1] == inner) {
             d -= (int64_t)inner * st;
             idx[nd - 1] = 0;
-            for (int k = nd - 2; k >= 0; k--) {
-                d += jb->dstrides[k];
-                if (++idx[k] < jb->dext[k]) break;
-                d -= (int64_t)jb->dext[k] * jb->dstrides[k];
-                idx[k] = 0;
-            }
+            d = step_outer(jb, d, nd - 1, idx);
         }
     }
 }

@@ -93,6 +93,22 @@ static int parse_runs(job_t *jb, unsigned long long length, unsigned long long b
     return 0;
 }
 
+/* What fill and fill_strided share: the instruction set, the runs (jb->total set), the stream
+   key and the transform's parameters. -1 with a Python error set. */
+static int setup_stream(job_t *jb, int kind, int dtype, unsigned int k0, unsigned int k1, int isa,
+                        unsigned long long length, unsigned long long base, PyObject *sizes,
+                        PyObject *offsets, PyObject *strides, double p0, double p1, double bh) {
+    jb->isa = wi_parse_isa(isa);
+    if (jb->isa < 0) return -1;
+    if (parse_runs(jb, length, base, sizes, offsets, strides) < 0) return -1;
+    jb->kind = kind;
+    jb->dtype = dtype;
+    jb->k0 = k0;
+    jb->k1 = k1;
+    set_params(jb, p0, p1, bh);
+    return 0;
+}
+
 /* The loops load and store whole items through `restrict` pointers: every buffer must be
    aligned to its item size and no two may overlap. Checked here, once per call, so that the
    invariant cannot break silently in a caller (ValueError otherwise). */
@@ -175,15 +191,9 @@ static PyObject *py_fill(PyObject *self, PyObject *args) {
         PyBuffer_Release(&view);
         Py_RETURN_NONE;
     }
-    jb->isa = wi_parse_isa(isa);
-    if (jb->isa < 0) goto fail;
-    if (parse_runs(jb, length, base, sizes, offsets, strides) < 0) goto fail;
-    jb->kind = kind;
-    jb->dtype = dtype;
-    jb->k0 = k0;
-    jb->k1 = k1;
+    if (setup_stream(jb, kind, dtype, k0, k1, isa, length, base, sizes, offsets, strides, p0, p1, bh) < 0)
+        goto fail;
     jb->out = (char *)view.buf;
-    set_params(jb, p0, p1, bh);
     if (wi_run_job(jb, threads) < 0) goto fail;
     PyMem_Free(jb);
     PyBuffer_Release(&view);
@@ -257,19 +267,13 @@ static PyObject *py_fill_strided(PyObject *self, PyObject *args) {
         check_aligned(scratch.buf, isz, "scratch") < 0 ||
         check_disjoint((const char *)(uintptr_t)address, span, (const char *)scratch.buf, (uint64_t)scratch.len) < 0)
         goto fail;
-    jb->isa = wi_parse_isa(isa);
-    if (jb->isa < 0) goto fail;
-    if (parse_runs(jb, length, base, sizes, offsets, strides) < 0) goto fail;
-    jb->kind = kind;
-    jb->dtype = dtype;
-    jb->k0 = k0;
-    jb->k1 = k1;
+    if (setup_stream(jb, kind, dtype, k0, k1, isa, length, base, sizes, offsets, strides, p0, p1, bh) < 0)
+        goto fail;
     jb->dst = (char *)(uintptr_t)address;
     jb->dnd = (int)nd;
     jb->scratch0 = (char *)scratch.buf;
     jb->schunk = (uint64_t)scratch.len / isz; /* at least 1 (checked above) */
     jb->out = jb->scratch0;
-    set_params(jb, p0, p1, bh);
     if (wi_run_job(jb, threads) < 0) goto fail;
     PyMem_Free(jb);
     PyBuffer_Release(&scratch);
