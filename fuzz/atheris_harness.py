@@ -20,7 +20,8 @@ Targets:
 
 HDF5 files are read by weightinit's limited child process (``_inspect/_h5child.py``), as for
 users: set ``WEIGHTINIT_INSPECT_H5_TIMEOUT`` / ``WEIGHTINIT_INSPECT_H5_MEMORY`` well below
-libFuzzer's ``-timeout`` (CI uses 5 s and 1 GiB). Every input must end in success or a
+libFuzzer's ``-timeout`` (CI uses 3 s and 1 GiB). The child's walk of the file is not
+instrumented: coverage counts the parent's side of HDF5. Every input must end in success or a
 ``WeightinitError``; libFuzzer's ``-timeout`` and ``-rss_limit_mb`` bound time and memory per
 input. A finding is saved by libFuzzer as ``crash-*`` and becomes a regression test.
 """

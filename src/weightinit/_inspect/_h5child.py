@@ -63,7 +63,11 @@ _ERRORS: dict[str, type[InspectError]] = {
     "InspectError": InspectError,
     "MissingDependencyError": MissingDependencyError,
 }
-_BOOT = "import sys; sys.path[0] = sys.argv[1]; from weightinit._inspect._h5child import serve; serve()"
+#: the child's first line: weightinit from where the parent has it, and not the current directory
+_BOOT = (
+    "import sys; sys.path[:] = [sys.argv[1], *(p for p in sys.path if p)]; "
+    "from weightinit._inspect._h5child import serve; serve()"
+)
 
 
 def _env_limit(name: str, default: float, cast: type[float] | type[int]) -> Any:
