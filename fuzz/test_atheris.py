@@ -96,8 +96,17 @@ def test_every_saved_finding_passes_through_the_target(target: str) -> None:
     if not inputs:
         pytest.skip(f"no saved findings for {target}")
     proc = subprocess.run(
-        [sys.executable, str(HARNESS), target, "-runs=0", "-timeout=20", *map(str, inputs)],
-        env=_env(),
+        # -rss_limit_mb=0 and RLIMIT_AS as above (the RSS check would read this process's peak)
+        [
+            sys.executable,
+            str(HARNESS),
+            target,
+            "-runs=0",
+            "-timeout=20",
+            "-rss_limit_mb=0",
+            *map(str, inputs),
+        ],
+        env=_env(WEIGHTINIT_FUZZ_ADDRESS_SPACE=str(4 << 30)),
         capture_output=True,
         text=True,
         timeout=300,
