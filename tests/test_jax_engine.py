@@ -108,8 +108,17 @@ def test_every_initializer_is_bitwise_the_engine_under_jit(name):
             assert _same_bits(got, want), (name, shape, dtype)
 
 
+def _structure(monkeypatch, fused: bool) -> None:
+    """Compile draws of every size as one fusion (``fused``) or as several (see ``_random.draw``)."""
+    import weightinit._jax._random as random_mod
+
+    monkeypatch.setattr(random_mod, "FUSE_MIN", 0 if fused else 2**62)
+
+
+@pytest.mark.parametrize("fused", [True, False], ids=["fused", "split"])
 @pytest.mark.parametrize("kind", ["uniform", "normal", "truncated_normal"])
-def test_large_draws_and_extreme_parameters_are_bitwise(kind):
+def test_large_draws_and_extreme_parameters_are_bitwise(kind, fused, monkeypatch):
+    _structure(monkeypatch, fused)
     # 2**20 float32 draws reach the far tails of the quantile; tiny or offset parameters in float16
     # and bfloat16 exercise the casts' rounding, subnormal results and the clamp below maxval
     extreme = {"uniform": (1e3, 1e3 + 1e-3), "normal": (5.0, 1e-6), "truncated_normal": (0.0, 1e-6)}[kind]
@@ -165,7 +174,9 @@ def test_quantile_is_bitwise_the_reference_on_every_branch():
 KINDS_DTYPES = [("normal", "float32"), ("uniform", "bfloat16"), ("truncated_normal", "float16")]
 
 
-def test_regions_with_traced_starts_equal_the_engines_index():
+@pytest.mark.parametrize("fused", [True, False], ids=["fused", "split"])
+def test_regions_with_traced_starts_equal_the_engines_index(fused, monkeypatch):
+    _structure(monkeypatch, fused)
     # the sharding path: starts are traced, sizes static; odd strides and a shape past 2**32 elements
     cases = [
         ((37, 6, 5), ((3, 10), (0, 6), (0, 5))),

@@ -87,12 +87,15 @@ def region_words(
     offsets: Sequence[Offset],
     sizes: Sequence[int],
     wide: bool,
+    select: bool = True,
 ) -> tuple[Array, ...]:
     """The words of the region ``[offsets[d], offsets[d] + sizes[d])`` of ``shape``.
 
     Returns one uint32 array of shape ``sizes`` (float32 work precision) or
-    two (``wide``, float64). Axes whose size is the whole axis must have offset 0.
-    Every axis must be shorter than 2**32 (callers check).
+    two (``wide``, float64). ``select`` chooses how the float32 words are
+    interleaved, which decides how XLA fuses what follows (see ``_random.draw``).
+    Axes whose size is the whole axis must have offset 0. Every axis must be
+    shorter than 2**32 (callers check).
     """
     nd = len(shape)
     n = math.prod(shape)
@@ -124,11 +127,15 @@ def region_words(
     x0, x1 = threefry2x32(key, lo, hi)
     if wide:
         return x0.reshape(tuple(sizes)), x1.reshape(tuple(sizes))
-    # interleave by a select, not a concatenation: XLA:CPU emits a concatenation as one loop per
-    # operand with a branch per element, which keeps the whole transform fused after it from being
-    # vectorized; the select is branch-free (the block is computed once per element either way)
-    second = lax.broadcasted_iota(jnp.uint32, (*rows, count, 2), len(rows) + 1) == U32(1)
-    words = jnp.where(second, x1[..., None], x0[..., None]).reshape((*rows, 2 * count))
+    if select:
+        # interleaved by a select: branch-free, so the transform that XLA fuses after it stays
+        # vectorized (the block is computed once per element, as with a concatenation)
+        second = lax.broadcasted_iota(jnp.uint32, (*rows, count, 2), len(rows) + 1) == U32(1)
+        words = jnp.where(second, x1[..., None], x0[..., None]).reshape((*rows, 2 * count))
+    else:
+        # interleaved by a concatenation: XLA:CPU writes it as a separate loop per word, so the
+        # words are materialized once, and a transform split into several fusions reads them
+        words = jnp.stack(jnp.broadcast_arrays(x0, x1), axis=-1).reshape((*rows, 2 * count))
     if static_even:
         out = words[..., :length]
     else:

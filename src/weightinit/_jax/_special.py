@@ -54,8 +54,11 @@ def frexp_normal(r: Array) -> tuple[Array, Array]:
     return lax.bitcast_convert_type(mant32, jnp.float32), e32
 
 
-def log_neg(r: Array, zero: Array) -> Array:
-    """``-log(r)`` for normal ``0 < r <= 1``, as ``weightinit._engine._special.log_neg``."""
+def log_neg(r: Array, zero: Array, fused: bool = True) -> Array:
+    """``-log(r)`` for normal ``0 < r <= 1``, as ``weightinit._engine._special.log_neg``.
+
+    ``fused`` writes it so that XLA fuses it with what follows (see ``_random.draw``).
+    """
     dt = r.dtype
     ftype = np.dtype(dt).type
     m, e = frexp_normal(r)
@@ -63,11 +66,16 @@ def log_neg(r: Array, zero: Array) -> Array:
     m = jnp.where(small, m * _const(2, dt), m)
     e = e - small.astype(e.dtype)
     f = m - _const(1, dt)
-    # the division has one user (XLA keeps a multi-use division out of its consumers' fusion,
-    # which costs a pass over memory): s * s is (2s * 2s) / 4 exactly, s^2 >= 2**-108 being normal
-    two_s = f / (f + _const(2, dt))
-    two_s = two_s + two_s
-    s2 = two_s * two_s * _const(0.25, dt)
+    if fused:
+        # the division has one user (XLA keeps a division with several users out of its users'
+        # fusion, materializing it): s * s is (2s * 2s) / 4 exactly, s^2 >= 2**-108 being normal
+        two_s = f / (f + _const(2, dt))
+        two_s = two_s + two_s
+        s2 = two_s * two_s * _const(0.25, dt)
+    else:
+        s = f / (f + _const(2, dt))
+        s2 = s * s
+        two_s = s + s
     poly = _horner([1.0 / (2 * k + 1) for k in range(1, _LOG_TERMS[ftype] + 1)], s2, zero)
     log_m = two_s + rounded(two_s * (s2 * poly), zero)
     ef = e.astype(dt)
@@ -106,21 +114,21 @@ def _horner_selected(tables: Sequence[tuple[Array, Sequence[float]]], x: Array, 
     return acc
 
 
-def ndtri_q(q: Array, zero: Array, far: bool) -> Array:
+def ndtri_q(q: Array, zero: Array, far: bool, fused: bool = True) -> Array:
     """The standard normal quantile of ``1/2 + q`` (``-1/2 < q < 1/2``), as ``_engine.ndtri_q``.
 
     ``far=False`` leaves out the branch for ``sqrt(-log(1/2 - |q|)) > 5``, which
-    inputs with fewer than 37 bits below 1/2 (float32 work, truncation) never reach.
-    The reference's ``q * A(r) / B(r)`` (centre) and ``±C(t) / D(t)`` (tails) are
-    one quotient here: ``(q * A(r)) / B(r)`` or ``(±C(t)) / D(t)`` (negating
-    the numerator or the quotient gives the same bits).
+    inputs with fewer than 37 bits below 1/2 (float32 work, truncation) never reach;
+    ``fused`` is :func:`log_neg`'s. The reference's ``q * A(r) / B(r)`` (centre)
+    and ``±C(t) / D(t)`` (tails) are one quotient here: ``(q * A(r)) / B(r)`` or
+    ``(±C(t)) / D(t)`` (negating the numerator or the quotient gives the same bits).
     """
     dt = q.dtype
     tab = _TABLES[np.dtype(dt).type]
     aq = jnp.abs(q)
     central = aq <= _const(0.425, dt)
     r = _const(0.180625, dt) - rounded(q * q, zero)
-    rt = jnp.sqrt(log_neg(_const(0.5, dt) - aq, zero))
+    rt = jnp.sqrt(log_neg(_const(0.5, dt) - aq, zero, fused))
     if far:
         near = rt <= _const(5, dt)
         x = _select([(central, r), (near, rt - _const(1.6, dt)), (near, rt - _const(5, dt))])

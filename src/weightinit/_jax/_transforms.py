@@ -58,14 +58,19 @@ def uniform_from_words(words: tuple[Array, ...], transform: Any, dtype: jnp.dtyp
     return jnp.minimum(values.astype(dtype), jnp.asarray(transform.below_high, dtype=dtype))
 
 
-def normal_from_words(words: tuple[Array, ...], transform: Any, dtype: jnp.dtype, truncated: bool) -> Array:
-    """``mean + std * z`` (z standard normal, or truncated to [-2, 2]), cast to ``dtype``."""
+def normal_from_words(
+    words: tuple[Array, ...], transform: Any, dtype: jnp.dtype, truncated: bool, fused: bool = True
+) -> Array:
+    """``mean + std * z`` (z standard normal, or truncated to [-2, 2]), cast to ``dtype``.
+
+    ``fused``: see ``_random.draw``.
+    """
     zero = opaque_zero(words[0])
     q = q_unit(words)
     ftype = np.dtype(q.dtype).type
     if truncated:
         q = q * ftype(TRUNC_MASS)
-    z = ndtri_q(q, zero, far=len(words) == 2 and not truncated)
+    z = ndtri_q(q, zero, far=len(words) == 2 and not truncated, fused=fused)
     if truncated:
         z = jnp.clip(z, ftype(-2), ftype(2))
     result: Array = (rounded(z * transform.p1, zero) + transform.p0).astype(dtype)
