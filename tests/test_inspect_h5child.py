@@ -5,6 +5,7 @@ misbehaves is our error too."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import time
 import types
@@ -14,7 +15,7 @@ import numpy as np
 import pytest
 
 import weightinit as wi
-from _support import run_python
+from _support import child_env, run_python
 from weightinit._inspect import InspectError, MissingDependencyError
 from weightinit._inspect._h5child import ENV_MEMORY, ENV_TIMEOUT, H5Child, _limit_memory, limits
 from weightinit._inspect._tensor import sample_plan
@@ -105,6 +106,22 @@ def test_fuzzer_findings_end_in_our_error_within_the_limits(
     assert "model.weights.h5" in str(info.value) and len(str(info.value)) < 400
     if limit:
         assert str(path) in str(info.value)
+
+
+def test_the_command_reports_a_hanging_file_in_one_line(tmp_path: Path) -> None:
+    path = _fuzz_input("h5-vlen-attribute-hang", tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "weightinit._cli", "inspect", str(path), "--stats"],
+        env=child_env({ENV_TIMEOUT: "1"}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("weightinit inspect: error: model.weights.h5: reading ")
+    assert "time limit of 1 s (WEIGHTINIT_INSPECT_H5_TIMEOUT)" in result.stderr
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS is enforced on Linux")
