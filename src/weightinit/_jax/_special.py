@@ -89,8 +89,9 @@ def _select(choices: Sequence[tuple[Array, Any]]) -> Any:
     """The value of the first ``(mask, value)`` whose mask holds (the last one's mask is ignored)."""
     out: Any = choices[-1][1]
     for mask, value in reversed(choices[:-1]):
-        if isinstance(value, np.generic) and isinstance(out, np.generic) and value == out:
-            continue  # the same constant either way: no select
+        if isinstance(value, np.generic) and isinstance(out, np.generic):
+            if value.tobytes() == out.tobytes():
+                continue  # the same constant (bit for bit) either way: no select
         out = jnp.where(mask, value, out)
     return out
 
