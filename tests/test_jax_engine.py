@@ -234,6 +234,17 @@ def test_vmap_over_keys_equals_each_key():
     )
 
 
+@pytest.mark.parametrize("fused", [True, False], ids=["fused", "split"])
+def test_vmap_of_normal_draws_in_both_structures(fused, monkeypatch):
+    _structure(monkeypatch, fused)
+    init = wi.HeNormal()
+    fn = wjax.initializer(init)
+    keys = jax.random.split(jax.random.key(3), 3)
+    batch = np.asarray(jax.jit(jax.vmap(lambda k: fn(k, (7, 5))))(keys))
+    for i in range(3):
+        assert _same_bits(batch[i], wjax.numpy_equivalent(init, keys[i])((7, 5)))
+
+
 def test_seed_from_initializer_uses_the_initializers_seed():
     fn = wjax.initializer(wi.HeNormal(seed=5), seed_from="initializer")
     a = np.asarray(fn(jax.random.key(0), (8, 3)))
