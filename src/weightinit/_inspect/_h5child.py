@@ -23,6 +23,7 @@ bytes of the blocks, checked against the sizes the parent asked for (never a pic
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import io
 import json
@@ -163,7 +164,8 @@ class H5Child:
         proc.wait()
         for stream in (proc.stdin, proc.stdout):
             if stream is not None:
-                stream.close()
+                with contextlib.suppress(OSError):  # a request left unsent to a child that died
+                    stream.close()
 
     def _expire(self) -> None:
         self._expired = True
