@@ -177,6 +177,15 @@ def test_a_child_that_dies_or_fails_is_our_error(tmp_path: Path) -> None:
         h5._proc.kill()
         with pytest.raises(InspectError, match=r"reader process ended \(exit status -?\d+\) reading"):
             h5.weights("auto")
+    h5 = H5Child(path, "the HDF5 file")  # it dies while a request is being sent
+    h5.open()
+    h5._proc.kill()
+    h5._proc.wait()
+    h5._proc.poll = lambda: None  # as if not yet reaped
+    with pytest.raises(InspectError, match=r"reader process ended"):
+        h5.weights("auto")  # the write fails (broken pipe) with the request left in the buffer
+    del h5._proc.poll
+    h5.close()  # quiet
     with H5Child(path, "the HDF5 file") as h5:  # a bug in the reader is not reported as a corrupt file
         h5.open()
         with pytest.raises(RuntimeError, match="the HDF5 reader failed on the HDF5 file: IndexError"):
