@@ -171,6 +171,24 @@ def test_trunc_normal_never_leaves_the_bounds_where_torch_does(dtype: str) -> No
     assert wide.astype(np.float64).min() >= 0.7 and wide.astype(np.float64).max() <= 0.8
 
 
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float32", "float64"])
+def test_trunc_normal_far_bounds_are_the_normal_stream_clamped_only_where_rounding_binds(dtype: str) -> None:
+    # bounds beyond the engine's reach: the RandomNormal stream, and the clamp (skipped when no
+    # rounding could reach a bound, as for torch's default std=.02 in +-2) changes nothing
+    wide = wi.TorchTruncNormal(std=0.02, seed=3)((300, 200), dtype)
+    assert np.array_equal(wide, wi.RandomNormal(0.0, 0.02, seed=3)((300, 200), dtype))
+    # 5.51 std from the mean, but less than an ulp of float32 at 1.0 above it: values that
+    # round up to 1 + 2**-23 leave [a, b] unless clamped
+    std = 2e-8
+    a, b = 1.0 - 5.51 * std, 1.0 + 5.51 * std
+    raw = wi.RandomNormal(1.0, std, seed=3)((1 << 16,), "float32").astype(np.float64)
+    ours = wi.TorchTruncNormal(mean=1.0, std=std, a=a, b=b, seed=3)((1 << 16,), "float32").astype(np.float64)
+    outside = (raw < a) | (raw > b)
+    assert outside.sum() > 10
+    assert ours.min() >= a and ours.max() <= b
+    assert np.array_equal(ours[~outside], raw[~outside])
+
+
 @pytest.mark.filterwarnings("ignore:mean is more than 2 std:UserWarning")  # torch warns; we are exact
 @pytest.mark.parametrize(("mean", "a", "b"), [(0.0, 6.0, 6.5), (10.0, 0.7, 0.8), (0.0, -12.0, -11.0)])
 def test_trunc_normal_is_exact_in_the_far_tail(mean: float, a: float, b: float) -> None:

@@ -106,11 +106,24 @@ def sample_truncated(
         out = sample("truncated_normal", seed, call, shape, region, dtype, mean, std)
     elif lower <= -reach and upper >= reach:
         out = sample("normal", seed, call, shape, region, dtype, mean, std)
+        if _within(mean, std, reach, a, b, dtype, work):
+            return out  # the clamp could not move a value (torch's default trunc_normal_(std=.02))
     else:
         out = _inverse_cdf(owner, seed, call, shape, region, dtype, mean, std, lower, upper)
     if out.size:
         _clamp(out, a, b, owner)
     return out
+
+
+def _within(mean: float, std: float, z: float, a: float, b: float, dtype: np.dtype[Any], work: Any) -> bool:
+    """Whether every ``mean + std * Z`` with ``|Z| <= z``, made in ``work`` precision and rounded
+    to ``dtype``, lies in ``[a, b]`` rounded inwards, with room for every rounding on the way
+    (the parameters' to ``work``, the product's, the sum's, the cast's) many times over."""
+    lo, hi = inner_bounds(a, b, dtype)
+    one = np.asarray(1.0, dtype=dtype)[()]
+    eps = float(np.finfo(work).eps) + (float(_step(one, dtype, True)) - 1.0)
+    slack = 8.0 * eps * (abs(mean) + std * z)
+    return float(lo) <= mean - std * z - slack and mean + std * z + slack <= float(hi)
 
 
 def _inverse_cdf(
