@@ -23,8 +23,6 @@ the context's array.
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -46,22 +44,29 @@ class Target:
 _TARGET: contextvars.ContextVar[Target | None] = contextvars.ContextVar("weightinit_target", default=None)
 
 
-@contextmanager
-def writing_into(array: NDArray[Any]) -> Iterator[Target]:
+class writing_into:  # a context manager, used like a function (lower-case name)
     """Let the first matching ``sample`` call in this context write into ``array``.
 
     ``array`` must be writable, with non-negative strides and no two elements
     sharing memory (the caller checks; the engine writes each element once).
-    ``Target.used`` tells afterwards whether the array was filled.
+    ``Target.used`` tells afterwards whether the array was filled. (A class
+    rather than a generator: adapters enter one per tensor, and this is the
+    cheaper kind of context.)
     """
-    if not isinstance(array, np.ndarray) or not array.flags.writeable:
-        raise ValueError("writing_into needs a writable numpy array")
-    target = Target(array)
-    token = _TARGET.set(target)
-    try:
-        yield target
-    finally:
-        _TARGET.reset(token)
+
+    __slots__ = ("_target", "_token")
+
+    def __init__(self, array: NDArray[Any]) -> None:
+        if not isinstance(array, np.ndarray) or not array.flags.writeable:
+            raise ValueError("writing_into needs a writable numpy array")
+        self._target = Target(array)
+
+    def __enter__(self) -> Target:
+        self._token = _TARGET.set(self._target)
+        return self._target
+
+    def __exit__(self, *exc: object) -> None:
+        _TARGET.reset(self._token)
 
 
 def take_target(shape: tuple[int, ...], dtype: np.dtype[Any]) -> NDArray[Any] | None:

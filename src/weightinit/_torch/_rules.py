@@ -334,11 +334,21 @@ _RULES: list[tuple[type[Any], Rule]] = [
 ]
 
 
+# the rule of each module class met so far (the first of _RULES it is a subclass of), or None
+_RULE_OF: dict[type[Any], Rule | None] = {}
+
+
+def _rule_of(cls: type[Any]) -> Rule | None:
+    try:
+        return _RULE_OF[cls]
+    except KeyError:
+        found = _RULE_OF[cls] = next((rule for base, rule in _RULES if issubclass(cls, base)), None)
+        return found
+
+
 def weights_of(module: nn.Module, prefix: str, unit_forget_bias: bool) -> list[Weight] | None:
     """The Keras weights of ``module``'s own tensors, or None if no rule knows its type."""
     if isinstance(module, nn.modules.lazy.LazyModuleMixin) and module.has_uninitialized_params():
         return None
-    for cls, rule in _RULES:
-        if isinstance(module, cls):
-            return rule(module, prefix, unit_forget_bias)
-    return None
+    rule = _rule_of(type(module))
+    return None if rule is None else rule(module, prefix, unit_forget_bias)
