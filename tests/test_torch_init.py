@@ -70,6 +70,32 @@ def test_initializers_that_do_not_go_through_the_sampler(identifier) -> None:
     np.testing.assert_array_equal(t.numpy(), ref)
 
 
+@pytest.mark.parametrize("dtype", list(DTYPES), ids=str)
+def test_constants_are_filled_with_the_initializers_own_value(dtype) -> None:
+    # Zeros / Ones / scalar Constant go through torch's fill_ with the value the initializer
+    # makes in the dtype (0.1 and 1/3 round differently in each; True is 1)
+    for init in (
+        wi.Zeros(),
+        wi.Ones(),
+        wi.Constant(0.1),
+        wi.Constant(1 / 3),
+        wi.Constant(True),
+        wi.Constant(-7),
+        wi.Constant(0.0),
+        wi.Constant(-0.0),  # equal to 0.0 as a number, not as bits
+    ):
+        t = torch.full((5, 3), 9.0, dtype=dtype)
+        wtorch.init_(t, init)
+        assert _np(t).tobytes() == init((3, 5), DTYPES[dtype]).T.copy().tobytes(), init
+    half = torch.full((4,), 9.0, dtype=torch.float16)
+    with pytest.raises(wi.InvalidArgumentError, match="overflows float16"):
+        wtorch.init_(half, wi.Constant(1e5))
+    assert (half == 9.0).all()  # untouched
+    rows = torch.full((3, 4), 9.0, dtype=torch.float32)  # a Constant array is broadcast, not filled
+    wtorch.init_(rows, wi.Constant([1.0, 2.0, 3.0, 4.0]), layout="keras")
+    assert _np(rows).tolist() == [[1.0, 2.0, 3.0, 4.0]] * 3
+
+
 def test_any_callable_and_torch_results() -> None:
     t = torch.empty(3, 2)
     wtorch.init_(t, lambda shape, dtype=None: np.arange(6, dtype=np.float64).reshape(shape))

@@ -21,6 +21,7 @@ generated with ``index=`` (bitwise the same slice of the whole) and written:
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ import torch
 from numpy.typing import NDArray
 
 from .._base import BuiltinInitializer
+from .._constant import Constant, Ones, Zeros
 from .._engine import writing_into
 from .._engine._layout import box_tiles
 from .._errors import InvalidArgumentError, InvalidTypeError, short_repr
@@ -69,6 +71,27 @@ def _direct(init: Any) -> bool:
         and cls.__call__ is BuiltinInitializer.__call__
         and cls.__module__.startswith("weightinit.")
     )
+
+
+def _fill_value(init: Any, dtype: np.dtype[Any]) -> torch.Tensor | None:
+    """For weightinit's Zeros, Ones and scalar Constant: their one value in ``dtype`` as a 0-d
+    tensor (made by the initializer: range-checked and rounded as it does); else None."""
+    cls = type(init)
+    if cls not in (Zeros, Ones) and not (cls is Constant and np.ndim(init.value) == 0):
+        return None
+    value = init.value.item() if isinstance(init.value, np.ndarray) else init.value
+    return _made_value(cls.__name__, repr(value), value, dtype)
+
+
+_FILLS = {"Zeros": Zeros, "Ones": Ones, "Constant": Constant}
+
+
+@functools.lru_cache(maxsize=64)
+def _made_value(name: str, text: str, value: Any, dtype: np.dtype[Any]) -> torch.Tensor:
+    """The 0-d tensor ``name(value)`` makes in ``dtype`` (``text``, the value's repr, keeps 1,
+    1.0, True, 0.0 and -0.0 apart, which compare equal)."""
+    init = Constant(value) if name == "Constant" else _FILLS[name]()
+    return from_numpy(np.ascontiguousarray(init((1,), dtype))).reshape(())
 
 
 def _call(init: Any, shape: tuple[int, ...], dtype: np.dtype[Any], box: Box) -> NDArray[Any]:
@@ -180,7 +203,10 @@ def write_weight(
         dtype = numpy_dtype(local)
         whole = all(sl.start == 0 and sl.stop == n for sl, n in zip(slices, local.shape, strict=True))
         block = local if whole else local[slices]
-        if block.device.type == "cpu":
+        value = _fill_value(init, dtype)
+        if value is not None:  # biases and norms: one value, filled by torch on any device
+            block.fill_(value.to(block.device))
+        elif block.device.type == "cpu":
             view = _keras_view(block, part.perm, len(shape), True)
             if _direct(init):
                 with writing_into(view):
