@@ -5,6 +5,7 @@ misbehaves is our error too."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -23,8 +24,9 @@ from weightinit._inspect._tensor import sample_plan
 h5py = pytest.importorskip("h5py")
 
 REGRESSIONS = Path(__file__).resolve().parents[1] / "fuzz" / "regressions" / "inspect"
-#: the limits these tests run under (small: a hostile file must end within seconds)
-TIMEOUT, MEMORY = 2.0, 1 << 30
+#: the limits these tests run under: room for a loaded CI machine to start the child and read,
+#: and a small time limit where a hostile file must end within seconds
+TIMEOUT, HANG_TIMEOUT, MEMORY = 10.0, 2.0, 1 << 30
 
 
 @pytest.fixture(autouse=True)
@@ -90,14 +92,15 @@ def test_the_child_sends_back_exactly_what_h5py_reads(tmp_path: Path) -> None:
     "name, message, limit",
     [
         # the HDF5 library loops for minutes on a corrupt global heap behind a vlen string
-        ("h5-vlen-attribute-hang", r"time limit of 2 s \(WEIGHTINIT_INSPECT_H5_TIMEOUT\)", TIMEOUT),
+        ("h5-vlen-attribute-hang", r"time limit of 2 s \(WEIGHTINIT_INSPECT_H5_TIMEOUT\)", HANG_TIMEOUT),
         # a corrupt global heap collection size: HDF5 allocates gigabytes before failing
         ("h5-global-heap-allocation", r"memory allocation failed", 0.0),
     ],
 )
 def test_fuzzer_findings_end_in_our_error_within_the_limits(
-    name: str, message: str, limit: float, tmp_path: Path
+    name: str, message: str, limit: float, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv(ENV_TIMEOUT, str(HANG_TIMEOUT))
     path = _fuzz_input(name, tmp_path)
     start = time.perf_counter()
     with pytest.raises(InspectError, match=message) as info:
@@ -235,3 +238,45 @@ def test_where_rlimit_as_cannot_be_set_only_the_time_limit_applies(monkeypatch: 
     assert calls == [(1 << 30, -1)]
     monkeypatch.setitem(sys.modules, "resource", None)  # Windows: no resource module
     _limit_memory(1 << 30)
+
+
+def test_the_child_bounds_its_own_cpu_time_and_ignores_impossible_memory_limits() -> None:
+    # a child whose parent died without killing it still ends: RLIMIT_CPU a few seconds past the
+    # time limit; an address-space limit past the platform's largest is ignored, not a crash
+    got = run_python(
+        """
+        import json, resource
+        from weightinit._inspect._h5child import _limit_cpu, _limit_memory
+        before = resource.getrlimit(resource.RLIMIT_AS)
+        _limit_memory(2**70)
+        _limit_cpu(3)
+        same = resource.getrlimit(resource.RLIMIT_AS) == before
+        print(json.dumps([resource.getrlimit(resource.RLIMIT_CPU)[0], same]))
+        """,
+        timeout=60,
+    )
+    assert got == [8, True]
+
+
+def test_the_child_never_imports_from_the_current_directory(tmp_path: Path) -> None:
+    # an empty or "." PYTHONPATH entry (`PYTHONPATH=$PYTHONPATH:...` with it unset) puts the
+    # directory the user runs from on the path, ahead of site-packages, as an absolute path:
+    # a stray h5py.py there must not run in the child
+    path = tmp_path / "w.weights.h5"
+    _weights_file(path)
+    (tmp_path / "h5py.py").write_text("raise SystemExit(97)\n")
+    src = str(Path(wi.__file__).resolve().parents[1])
+    got = run_python(
+        f"""
+        import json, os, sys
+        here = os.getcwd()  # this parent must not import it either (the test is the child's)
+        sys.path[:] = [p for p in sys.path if p not in ("", ".", here)]
+        import weightinit as wi
+        records = wi.inspect_model({str(path)!r}, stats=True)
+        print(json.dumps(len(records)))
+        """,
+        env={"PYTHONPATH": os.pathsep.join(["", ".", src]), ENV_TIMEOUT: str(TIMEOUT)},
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert got == 6

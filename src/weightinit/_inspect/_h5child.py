@@ -65,8 +65,10 @@ _ERRORS: dict[str, type[InspectError]] = {
     "MissingDependencyError": MissingDependencyError,
 }
 #: the child's first line: weightinit from where the parent has it, and not the current directory
+#: (an empty or relative PYTHONPATH entry would put it back: only absolute entries other than it)
 _BOOT = (
-    "import sys; sys.path[:] = [sys.argv[1], *(p for p in sys.path if p)]; "
+    "import os, sys; here = os.getcwd(); "
+    "sys.path[:] = [sys.argv[1], *(p for p in sys.path if os.path.isabs(p) and p != here)]; "
     "from weightinit._inspect._h5child import serve; serve()"
 )
 
@@ -136,7 +138,7 @@ class H5Child:
             env[name] = "1"  # the child does no arithmetic: no thread pools in its address space
         try:
             self._proc = subprocess.Popen(
-                [sys.executable, "-c", _BOOT, root, str(self.memory)],
+                [sys.executable, "-c", _BOOT, root, str(self.memory), str(math.ceil(self.timeout))],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
@@ -193,6 +195,7 @@ class H5Child:
         assert stdin is not None and stdout is not None
         start = time.monotonic()
         self._watchdog.arm(start + self._left)
+        broken = False
         try:
             _write(stdin, request)
             sizes = _FRAME.unpack(_read_exact(stdout, _FRAME.size))
@@ -201,10 +204,12 @@ class H5Child:
             header = json.loads(_read_exact(stdout, sizes[0]))
             data = _read_exact(stdout, sizes[1]) if sizes[1] == payload else None
         except (OSError, EOFError, ValueError):
-            raise self._failed() from None
+            broken = True
         finally:
-            self._watchdog.arm(None)
+            self._watchdog.arm(None)  # disarmed before _failed kills and reaps the child
             self._left -= time.monotonic() - start
+        if broken:
+            raise self._failed()
         if not isinstance(header, dict):
             raise self._failed()
         if "error" in header:
@@ -247,6 +252,8 @@ class H5Child:
 
     def read_blocks(self, tensor: ChildTensor, indices: Sequence[Index]) -> list[NDArray[Any]]:
         """Blocks of a tensor (its sample), each one hyperslab read by the child (read-only)."""
+        if any(s.step not in (None, 1) for index in indices for s in index):
+            raise ValueError("the HDF5 reader reads blocks of step-1 slices")
         bounds = [[s.indices(n)[:2] for s, n in zip(index, tensor.shape, strict=True)] for index in indices]
         if self._last[0] == (tensor.id, bounds):
             return list(self._last[1])
@@ -328,7 +335,20 @@ def _limit_memory(limit: int) -> None:
         if hard != resource.RLIM_INFINITY:
             limit = min(limit, hard)
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    except (ValueError, OSError):  # macOS refuses RLIMIT_AS: the time limit alone applies
+    except (ValueError, OSError, OverflowError):  # macOS refuses RLIMIT_AS; a limit past the
+        pass  # platform's largest: the time limit alone applies
+
+
+def _limit_cpu(seconds: int) -> None:
+    """The child's own CPU-time bound, a few seconds past the parent's time limit: a child whose
+    parent died without killing it (SIGKILL, a fuzzer's hard exit) still ends (SIGXCPU)."""
+    try:
+        import resource
+
+        _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+        soft = seconds + 5 if hard == resource.RLIM_INFINITY else min(seconds + 5, hard)
+        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+    except (ImportError, ValueError, OSError, OverflowError):  # Windows; a refused limit
         pass
 
 
@@ -392,10 +412,12 @@ class _Server:
 
 
 def serve() -> None:
-    """The child's main loop (``sys.argv[2]``: the address-space limit): answer requests on
+    """The child's main loop (``sys.argv[2]``: the address-space limit, ``sys.argv[3]``: the time
+    limit in whole seconds, which bounds its CPU time too): answer requests on
     stdin until it closes. The protocol owns the original stdout; anything a library prints
     goes to the null device."""
     _limit_memory(int(sys.argv[2]))
+    _limit_cpu(int(sys.argv[3]))
     import warnings
 
     warnings.simplefilter("ignore")
