@@ -325,31 +325,29 @@ class ChildTensor(TensorRef):
 
 
 # ----------------------------------------------------------------------------------- child side
-def _limit_memory(limit: int) -> None:
+def _lower_soft_limit(name: str, value: int) -> None:
+    """Set the soft resource limit ``name`` (``"RLIMIT_AS"``, ...) to ``value``, at most the hard
+    one. Where it cannot be had (Windows has no ``resource``; macOS refuses RLIMIT_AS; a value
+    past the platform's largest) nothing changes: the parent's time limit alone applies."""
     try:
         import resource
-    except ImportError:  # Windows: the time limit alone applies
-        return
-    try:
-        _, hard = resource.getrlimit(resource.RLIMIT_AS)
-        if hard != resource.RLIM_INFINITY:
-            limit = min(limit, hard)
-        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    except (ValueError, OSError, OverflowError):  # macOS refuses RLIMIT_AS; a limit past the
-        pass  # platform's largest: the time limit alone applies
+
+        which = getattr(resource, name)
+        _, hard = resource.getrlimit(which)
+        resource.setrlimit(which, (value if hard == resource.RLIM_INFINITY else min(value, hard), hard))
+    except (ImportError, ValueError, OSError, OverflowError):
+        pass
+
+
+def _limit_memory(limit: int) -> None:
+    """The child's address space, ``limit`` bytes."""
+    _lower_soft_limit("RLIMIT_AS", limit)
 
 
 def _limit_cpu(seconds: int) -> None:
     """The child's own CPU-time bound, a few seconds past the parent's time limit: a child whose
     parent died without killing it (SIGKILL, a fuzzer's hard exit) still ends (SIGXCPU)."""
-    try:
-        import resource
-
-        _, hard = resource.getrlimit(resource.RLIMIT_CPU)
-        soft = seconds + 5 if hard == resource.RLIM_INFINITY else min(seconds + 5, hard)
-        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
-    except (ImportError, ValueError, OSError, OverflowError):  # Windows; a refused limit
-        pass
+    _lower_soft_limit("RLIMIT_CPU", seconds + 5)
 
 
 class _Server:
