@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import threading
 import warnings
@@ -39,6 +40,16 @@ class RandomInitializer(BuiltinInitializer):
         self._init_seed, self.seed = validate_seed(seed, type(self).__name__)
         self._whole_calls = 0
         self._count_lock = threading.Lock()
+
+    def _with_seed(self, seed: int) -> Any:
+        """A copy seeded with ``seed`` (an int in [0, 2**64), checked by the caller): what
+        ``from_config({**self.get_config(), "seed": seed})`` builds, without checking the
+        other arguments again (adapters seed one copy per weight)."""
+        new = copy.copy(self)
+        new._init_seed = new.seed = seed
+        new._whole_calls = 0
+        new._count_lock = threading.Lock()
+        return new
 
     def _next_stream(self, whole: bool, stacklevel: int = 4) -> tuple[int, int]:
         """``(seed, call)`` for this draw; advances a SeedGenerator, warns on unseeded reuse.

@@ -115,46 +115,102 @@ def sample(
     allocates. The bits are the same in every case.
     """
     out_shape = tuple(stop - start for start, stop in region)
+    target = None
     if out is None:
-        out = take_target(out_shape, dtype)
+        target = take_target(out_shape, dtype)
+        if target is not None:
+            out = target.array
     elif out.shape != out_shape or out.dtype != dtype or not out.flags.writeable:
         raise ValueError(f"out must be a writable {dtype} array of shape {out_shape}")
     if out is None:
         out = np.empty(out_shape, dtype=dtype)
     if out.size == 0:
         return out
-    key = derive_key(seed, call, kind)
-    transform = _transform_for(kind, a, b, (math.copysign(1.0, a), math.copysign(1.0, b)), dtype)
-    runs = runs_of(shape, region)
-    use_kernel = _kernel.available() if backend is None else backend == "kernel"
-    if not out.flags.c_contiguous:
-        if use_kernel and _kernel.fill_strided(kind, key, runs, out, transform):
-            return out
+    job = _Fill(kind, seed, call, shape, region, dtype, a, b, backend, out)
+    if target is not None and target.defer:
+        target.job = job
+    else:
+        job()
+    return out
+
+
+class _Fill:
+    """Filling ``out`` with ``region`` of the stream: set up when made, done when called."""
+
+    __slots__ = (
+        "a",
+        "b",
+        "backend",
+        "call",
+        "dtype",
+        "key",
+        "kind",
+        "out",
+        "region",
+        "runs",
+        "seed",
+        "shape",
+        "transform",
+    )
+
+    def __init__(
+        self,
+        kind: str,
+        seed: int,
+        call: int,
+        shape: tuple[int, ...],
+        region: tuple[tuple[int, int], ...],
+        dtype: np.dtype[Any],
+        a: float,
+        b: float,
+        backend: str | None,
+        out: NDArray[Any],
+    ) -> None:
+        self.kind, self.seed, self.call, self.shape, self.region = kind, seed, call, shape, region
+        self.dtype, self.a, self.b, self.backend, self.out = dtype, a, b, backend, out
+        self.key = derive_key(seed, call, kind)
+        self.transform = _transform_for(kind, a, b, (math.copysign(1.0, a), math.copysign(1.0, b)), dtype)
+        self.runs = runs_of(shape, region)
+
+    def __call__(self) -> None:
+        kind, key, runs, out, transform, backend = (
+            self.kind,
+            self.key,
+            self.runs,
+            self.out,
+            self.transform,
+            self.backend,
+        )
+        use_kernel = _kernel.available() if backend is None else backend == "kernel"
+        if not out.flags.c_contiguous:
+            if use_kernel and _kernel.fill_strided(kind, key, runs, out, transform):
+                return
+            if backend == "kernel":
+                raise RuntimeError("the compiled kernel is not available")
+            _fill_by_tiles(
+                kind, self.seed, self.call, self.shape, self.region, self.dtype, self.a, self.b, out
+            )
+            return
+        flat = out.reshape(-1)
+        if use_kernel and _kernel.fill_runs(kind, key, runs, flat, transform):
+            return
         if backend == "kernel":
             raise RuntimeError("the compiled kernel is not available")
-        _fill_by_tiles(kind, seed, call, shape, region, dtype, a, b, out)
-        return out
-    flat = out.reshape(-1)
-    if use_kernel and _kernel.fill_runs(kind, key, runs, flat, transform):
-        return out
-    if backend == "kernel":
-        raise RuntimeError("the compiled kernel is not available")
-    pos = 0
-    if runs.length >= SHORT_RUN:
-        for first, stop in runs.batches(1):
-            for start in runs.starts(first, stop).tolist():
-                for s in range(start, start + runs.length, CHUNK):
-                    e = min(s + CHUNK, start + runs.length)
-                    transform(words_range(key, s, e, transform.wide), flat[pos : pos + e - s])
-                    pos += e - s
-    else:
-        offsets = np.arange(runs.length, dtype=np.int64)
-        for first, stop in runs.batches(CHUNK):
-            idx = (runs.starts(first, stop)[:, None] + offsets[None, :]).reshape(-1)
-            transform(words_gather(key, idx, transform.wide), flat[pos : pos + idx.size])
-            pos += idx.size
-    assert pos == flat.size == math.prod(out_shape)
-    return out
+        pos = 0
+        if runs.length >= SHORT_RUN:
+            for first, stop in runs.batches(1):
+                for start in runs.starts(first, stop).tolist():
+                    for s in range(start, start + runs.length, CHUNK):
+                        e = min(s + CHUNK, start + runs.length)
+                        transform(words_range(key, s, e, transform.wide), flat[pos : pos + e - s])
+                        pos += e - s
+        else:
+            offsets = np.arange(runs.length, dtype=np.int64)
+            for first, stop in runs.batches(CHUNK):
+                idx = (runs.starts(first, stop)[:, None] + offsets[None, :]).reshape(-1)
+                transform(words_gather(key, idx, transform.wide), flat[pos : pos + idx.size])
+                pos += idx.size
+        assert pos == flat.size == math.prod(out.shape)
 
 
 def _fill_by_tiles(

@@ -19,7 +19,7 @@ from ._records import InitRecord, record
 from ._rules import ROLES, Weight, weights_of
 from ._seeds import param_seed
 from ._tensors import Shards, check_writable, numpy_dtype
-from ._write import write_weight
+from ._write import Writer
 
 __all__ = ["InitReport", "UninitializedParametersWarning", "init_module"]
 
@@ -76,7 +76,11 @@ def _seeded(template: Any, root: int, name: str) -> Any:
     """``template`` with the seed derived from (its int seed, else ``root``, and ``name``)."""
     if not isinstance(template, RandomInitializer):
         return template  # deterministic, or a custom callable: used as given
-    config = template.get_config()
+    base = template._init_seed
+    if type(template).__module__.startswith("weightinit.") and (base is None or type(base) is int):
+        # a copy: the other arguments are not checked again
+        return template._with_seed(param_seed(root if base is None else base, name))
+    config = template.get_config()  # a subclass of the user's: through its own __init__
     base = config.get("seed")
     config["seed"] = param_seed(root if base is None else int(base), name)
     return type(template).from_config(config)
@@ -108,6 +112,7 @@ def init_module(
     ]
 
     plan: list[tuple[Weight, Any]] = []
+    defaults: dict[Any, Any] = {}  # Keras's default of each kind, made once, copied per weight
     claimed: set[int] = set()
     skipped: list[str] = []
     for prefix, sub in module.named_modules(remove_duplicate=True):
@@ -119,28 +124,32 @@ def init_module(
             if any(t in claimed for t in tensors):
                 continue  # a tied tensor, already initialized under its first name
             covered.update(tensors)
-            plan.append((w, _choose(w, sub, global_, types, names, seed)))
+            plan.append((w, _choose(w, sub, global_, types, names, seed, defaults)))
         claimed.update(covered)
         for local, p in own.items():
             if id(p) not in claimed:
                 skipped.append(f"{prefix}.{local}" if prefix else local)
                 claimed.add(id(p))
     shards = Shards()
+    writer = Writer(shards)
     initialized: dict[str, InitRecord] = {}
+    records: list[tuple[torch.Tensor, InitRecord]] = []
     with torch.no_grad():  # (a DTensor's to_local is then its local tensor, not an autograd op)
         for w, _ in plan:  # dtype, meta and overlap errors before anything is written
             for part in w.parts:
                 numpy_dtype(part.tensor, f"{w.names[0]}")
                 check_writable(shards.local_part(part.tensor)[0], w.names[0])
         for w, init in plan:
-            write_weight(init, w.shape, w.parts, shards)
+            writer.add(init, w.shape, w.parts)
             for action in w.after:
-                action()
+                writer.then(action)
             for part, name in _part_names(w):
                 if name not in initialized:
-                    rec = InitRecord(init, w.layout, name, w.shape)
-                    initialized[name] = rec
-                    record(part.tensor, rec)
+                    rec = initialized[name] = InitRecord(init, w.layout, name, w.shape)
+                    records.append((part.tensor, rec))
+        writer.run()
+    for tensor, rec in records:
+        record(tensor, rec)
     if skipped and warn:
         shown = ", ".join(skipped[:8]) + (f", ... ({len(skipped)} in all)" if len(skipped) > 8 else "")
         warnings.warn(
@@ -172,6 +181,7 @@ def _choose(
     types: list[tuple[type[nn.Module], dict[str, Any]]],
     names: list[tuple[str, Any]],
     seed: int,
+    defaults: dict[Any, Any],
 ) -> Any:
     """The initializer of a Keras weight: per_name > per_type > keyword > Keras default."""
     key = f"{w.role}_initializer"
@@ -189,5 +199,7 @@ def _choose(
         if template is None:
             template = global_.get(key)
     if template is None:
-        template = w.default()
+        template = defaults.get(w.default)
+        if template is None:
+            template = defaults[w.default] = w.default()
     return _seeded(template, seed, w.seed_name)

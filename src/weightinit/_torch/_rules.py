@@ -52,7 +52,15 @@ ROLES = (
 Factory = Callable[[], Any]
 
 
+def _glorot_uniform() -> Any:
+    return _variance_scaling.GlorotUniform()
+
+
 def _glorot(**axes: Any) -> Factory:
+    """The factory of a GlorotUniform default (one function when there are no axes, so that
+    init_module makes its template once)."""
+    if not axes:
+        return _glorot_uniform
     return lambda: _variance_scaling.GlorotUniform(**axes)
 
 

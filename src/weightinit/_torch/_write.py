@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,7 +39,7 @@ from .._errors import InvalidArgumentError, InvalidTypeError, short_repr
 from .._random import RandomInitializer
 from ._tensors import Shards, as_numpy, check_writable, from_numpy, local_part, numpy_dtype, touched
 
-__all__ = ["Part", "write_weight"]
+__all__ = ["Part", "Writer", "write_weight"]
 
 Box = tuple[tuple[int, int], ...]
 
@@ -73,14 +73,17 @@ def _direct(init: Any) -> bool:
     )
 
 
-def _fill_value(init: Any, dtype: np.dtype[Any]) -> torch.Tensor | None:
-    """For weightinit's Zeros, Ones and scalar Constant: their one value in ``dtype`` as a 0-d
-    tensor (made by the initializer: range-checked and rounded as it does); else None."""
+def _is_constant(init: Any) -> bool:
+    """Whether ``init`` is weightinit's Zeros, Ones or a scalar Constant: one value throughout."""
     cls = type(init)
-    if cls not in (Zeros, Ones) and not (cls is Constant and np.ndim(init.value) == 0):
-        return None
+    return cls is Zeros or cls is Ones or (cls is Constant and np.ndim(init.value) == 0)
+
+
+def _fill_value(init: Any, dtype: np.dtype[Any]) -> torch.Tensor:
+    """The one value of a constant ``init`` (see :func:`_is_constant`) in ``dtype``, as a 0-d
+    CPU tensor made by the initializer (range-checked and rounded as it does)."""
     value = init.value.item() if isinstance(init.value, np.ndarray) else init.value
-    return _made_value(cls.__name__, repr(value), value, dtype)
+    return _made_value(type(init).__name__, repr(value), value, dtype)
 
 
 _FILLS = {"Zeros": Zeros, "Ones": Ones, "Constant": Constant}
@@ -182,43 +185,102 @@ def _plan(part: Part, rank: int, cache: Shards | None) -> tuple[torch.Tensor, tu
     return local, tuple(local_slices), tuple(keras)
 
 
-def write_weight(
-    init: Any, shape: tuple[int, ...], parts: Sequence[Part], cache: Shards | None = None
-) -> None:
-    """Generate the Keras weight ``init(shape)`` (only the boxes held here) into its parts.
+class Writer:
+    """Writes Keras weights into their parts in two phases: :meth:`add` plans every weight
+    (checks, shards, the engine's set-up: all the Python work), :meth:`run` then does the
+    writes back to back.
 
-    Runs under ``torch.no_grad()`` (the caller's). ``cache``: init_module's, which has
-    found and checked (dtype, device, overlap) every tensor's local shard already.
+    Filling hundreds of megabytes sweeps the caches; planning first keeps the Python work of
+    a model's hundreds of tensors from running again and again on cold caches, and an error
+    found while planning (a bad dtype, an out-of-range initializer) leaves every tensor
+    untouched. Runs under ``torch.no_grad()`` (the caller's).
     """
-    plans = []
-    for part in parts:
-        if cache is None:
-            numpy_dtype(part.tensor)
-        plan = _plan(part, len(shape), cache)
-        if plan is not None:
+
+    __slots__ = ("_jobs", "_shards")
+
+    def __init__(self, shards: Shards | None = None) -> None:
+        #: init_module's: every tensor's local shard found, dtype, device and overlap checked
+        self._shards = shards
+        self._jobs: list[Callable[[], Any]] = []
+
+    def add(self, init: Any, shape: tuple[int, ...], parts: Sequence[Part]) -> None:
+        """Plan the Keras weight ``init(shape)`` (only the boxes held here) into its parts."""
+        cache = self._shards
+        constant = _is_constant(init)
+        plans: list[tuple[Part, torch.Tensor, tuple[slice, ...] | None, Box]] = []
+        for part in parts:
             if cache is None:
-                check_writable(plan[0], "the tensor")
-            plans.append((part, plan))
-    for part, (local, slices, box) in plans:
-        dtype = numpy_dtype(local)
-        whole = all(sl.start == 0 and sl.stop == n for sl, n in zip(slices, local.shape, strict=True))
-        block = local if whole else local[slices]
-        value = _fill_value(init, dtype)
-        if value is not None:  # biases and norms: one value, filled by torch on any device
-            block.fill_(value.to(block.device))
-        elif block.device.type == "cpu":
-            view = _keras_view(block, part.perm, len(shape), True)
-            if _direct(init):
-                with writing_into(view):
-                    values = _call(init, shape, dtype, box)
+                numpy_dtype(part.tensor)
+            if constant and part.rows is None:  # one value over the whole (local) tensor
+                local = local_part(part.tensor)[0] if cache is None else cache.local_part(part.tensor)[0]
+                plans.append((part, local, None, part.keras_box))
             else:
-                values = _call(init, shape, dtype, box)
-            if values is not view:
-                np.copyto(view, values.reshape(view.shape))
-        else:
-            values = _call(init, shape, dtype, box)
-            _to_device(
-                values.reshape(tuple(hi - lo for lo, hi in box)),
-                _keras_view(block, part.perm, len(shape), False),
-            )
-        touched(local)
+                plan = _plan(part, len(shape), cache)
+                if plan is None:
+                    continue
+                plans.append((part, *plan))
+            if cache is None:
+                check_writable(plans[-1][1], "the tensor")
+        jobs = self._jobs
+        for part, local, slices, box in plans:
+            dtype = numpy_dtype(local)
+            if slices is None or all(
+                sl.start == 0 and sl.stop == n for sl, n in zip(slices, local.shape, strict=True)
+            ):
+                block = local
+            else:
+                block = local[slices]
+            if constant:  # biases and norms: one value, filled by torch on any device
+                value = _fill_value(init, dtype)
+                jobs.append(functools.partial(block.fill_, value if block.is_cpu else value.to(block.device)))
+                continue  # (fill_ bumps the tensor's version itself)
+            if block.is_cpu:
+                view = _keras_view(block, part.perm, len(shape), True)
+                if _direct(init):
+                    with writing_into(view, defer=True) as target:
+                        values = _call(init, shape, dtype, box)
+                    if values is view:  # the engine's fill of the tensor's memory, prepared
+                        if target.job is not None:
+                            jobs.append(target.job)
+                            jobs.append(functools.partial(touched, local))
+                        continue
+                jobs.append(functools.partial(_copy_in, init, shape, dtype, box, view))
+            else:
+                jobs.append(functools.partial(_copy_to_device, init, shape, dtype, box, block, part.perm))
+            jobs.append(functools.partial(touched, local))
+
+    def then(self, action: Callable[[], Any]) -> None:
+        """Run ``action`` once everything added so far is written (padding rows, ...)."""
+        self._jobs.append(action)
+
+    def run(self) -> None:
+        """Do the planned writes, in order."""
+        jobs, self._jobs = self._jobs, []
+        for job in jobs:
+            job()
+
+
+def _copy_in(init: Any, shape: tuple[int, ...], dtype: np.dtype[Any], box: Box, view: NDArray[Any]) -> None:
+    """Initializers that return an array of their own (Orthogonal, custom callables): made
+    now, copied into the tensor's (Keras-order) view."""
+    np.copyto(view, _call(init, shape, dtype, box).reshape(view.shape))
+
+
+def _copy_to_device(
+    init: Any,
+    shape: tuple[int, ...],
+    dtype: np.dtype[Any],
+    box: Box,
+    block: torch.Tensor,
+    perm: tuple[int, ...],
+) -> None:
+    """Another device: the values made on the CPU, copied into the block once."""
+    values = _call(init, shape, dtype, box)
+    _to_device(values.reshape(tuple(hi - lo for lo, hi in box)), _keras_view(block, perm, len(shape), False))
+
+
+def write_weight(init: Any, shape: tuple[int, ...], parts: Sequence[Part]) -> None:
+    """Generate the Keras weight ``init(shape)`` (only the boxes held here) into its parts now."""
+    writer = Writer()
+    writer.add(init, shape, parts)
+    writer.run()
