@@ -122,7 +122,8 @@ def test_without_the_kernel_the_reference_is_used(monkeypatch: pytest.MonkeyPatc
     _assert_same_bits(expected, got, "fallback")
     with pytest.raises(RuntimeError, match="not available"):
         _sample.sample("normal", 1, 0, shape, region, np.dtype(np.float32), 0.0, 1.0, backend="kernel")
-    monkeypatch.setattr(_kernel, "fill_runs", boom)
+    monkeypatch.setattr(_kernel, "bind_runs", boom)
+    monkeypatch.setattr(_kernel, "bind_strided", boom)
     _sample.sample("normal", 1, 0, shape, region, np.dtype(np.float32), 0.0, 1.0)
 
 
@@ -135,7 +136,8 @@ def test_environment_variable_disables_the_kernel(monkeypatch: pytest.MonkeyPatc
     def boom(*args: Any) -> bool:
         raise AssertionError("the kernel must not be called")
 
-    monkeypatch.setattr(_kernel, "fill_runs", boom)
+    monkeypatch.setattr(_kernel, "bind_runs", boom)
+    monkeypatch.setattr(_kernel, "bind_strided", boom)
     _sample.sample("uniform", 1, 0, (5, 5), ((0, 5), (0, 5)), np.dtype(np.float32), 0.0, 1.0)
     monkeypatch.setenv("WEIGHTINIT_DISABLE_KERNEL", "0")
     assert _kernel.available()

@@ -12,8 +12,10 @@ never depend on it: every element is a function of its flat index only.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -26,7 +28,7 @@ try:  # pragma: no cover - depends on the build
 except ImportError:  # pragma: no cover
     _fast = None
 
-__all__ = ["available", "fill_runs", "fill_strided", "getenv", "num_threads"]
+__all__ = ["available", "bind_runs", "bind_strided", "fill_runs", "fill_strided", "getenv", "num_threads"]
 
 KIND_CODES = {"uniform": 0, "normal": 1, "truncated_normal": 2}
 # by dtype name, so that bfloat16 needs no import of ml_dtypes here
@@ -128,17 +130,47 @@ def fill_runs(kind: str, key: tuple[int, int], runs: Any, flat: Any, transform: 
     parameters (already rounded to the work precision) the kernel uses.
     The caller decides whether to use the kernel (``available``).
     """
-    if _fast is None:
+    call = bind_runs(kind, key, runs, flat, transform)
+    if call is None:
         return False
+    call()
+    return True
+
+
+def fill_strided(kind: str, key: tuple[int, int], runs: Any, out: Any, transform: Any) -> bool:
+    """Like :func:`fill_runs` for a strided ``out`` (the region's shape, non-negative strides,
+    no overlapping elements, writable); False if the kernel cannot."""
+    call = bind_strided(kind, key, runs, out, transform)
+    if call is None:
+        return False
+    call()
+    return True
+
+
+def _nothing() -> None:
+    """The fill of an empty output."""
+
+
+def _assign(out: Any, value: Any) -> None:
+    out[...] = value
+
+
+def bind_runs(
+    kind: str, key: tuple[int, int], runs: Any, flat: Any, transform: Any
+) -> Callable[[], None] | None:
+    """:func:`fill_runs` made ready: a function of no arguments that does it (every argument
+    checked and converted now), or None if the kernel cannot."""
+    if _fast is None:
+        return None
     code = _usable(kind, flat, runs)
     if code is None or flat.ndim != 1 or not flat.flags.c_contiguous:
-        return False
+        return None
     if flat.size == 0:
-        return True
+        return _nothing
     if transform.constant is not None:
-        flat[...] = transform.constant  # exactly what the reference writes
-        return True
-    _fast.fill(
+        return functools.partial(_assign, flat, transform.constant)  # exactly what the reference writes
+    return functools.partial(
+        _fast.fill,
         KIND_CODES[kind],
         code,
         int(key[0]) & 0xFFFFFFFF,
@@ -150,22 +182,22 @@ def fill_runs(kind: str, key: tuple[int, int], runs: Any, flat: Any, transform: 
         num_threads() if flat.size > _fast.CHUNK else 1,
         isa,
     )
-    return True
 
 
-def fill_strided(kind: str, key: tuple[int, int], runs: Any, out: Any, transform: Any) -> bool:
-    """Like :func:`fill_runs` for a strided ``out`` (the region's shape, non-negative strides,
-    no overlapping elements, writable); False if the kernel cannot."""
+def bind_strided(
+    kind: str, key: tuple[int, int], runs: Any, out: Any, transform: Any
+) -> Callable[[], None] | None:
+    """:func:`fill_strided` made ready, like :func:`bind_runs`; the scratch is allocated when
+    the function runs."""
     if _fast is None or not hasattr(_fast, "fill_strided"):
-        return False
+        return None
     code = _usable(kind, out, runs)
     if code is None or out.ndim > MAX_OUTER_DIMS or any(s < 0 for s in out.strides):
-        return False
+        return None
     if out.size == 0:
-        return True
+        return _nothing
     if transform.constant is not None:
-        out[...] = transform.constant
-        return True
+        return functools.partial(_assign, out, transform.constant)
     # chunks of whole rows of the last axis, a multiple of a cache line of them, about
     # SCATTER_CHUNK elements when rows are short: every chunk of a transposing destination
     # (a Keras (in, out) matrix into torch's (out, in) memory) then starts on a line boundary
@@ -177,18 +209,27 @@ def fill_strided(kind: str, key: tuple[int, int], runs: Any, out: Any, transform
         chunk = last * max(line, _fast.SCATTER_CHUNK // last // line * line)
     else:
         chunk = _fast.SCATTER_CHUNK
-    _fast.fill_strided(
-        KIND_CODES[kind],
-        code,
-        int(key[0]) & 0xFFFFFFFF,
-        int(key[1]) & 0xFFFFFFFF,
-        np.empty(chunk * isz, dtype=np.uint8),  # the calling thread's scratch
-        int(out.__array_interface__["data"][0]),
-        tuple(map(int, out.shape)),
-        tuple(map(int, out.strides)),
-        *_runs_args(runs),
-        *_transform_args(kind, transform),
-        num_threads() if out.size > chunk else 1,
-        isa,
+    return functools.partial(
+        _strided,
+        chunk * isz,  # the calling thread's scratch
+        (
+            KIND_CODES[kind],
+            code,
+            int(key[0]) & 0xFFFFFFFF,
+            int(key[1]) & 0xFFFFFFFF,
+        ),
+        (
+            int(out.__array_interface__["data"][0]),
+            tuple(map(int, out.shape)),
+            tuple(map(int, out.strides)),
+            *_runs_args(runs),
+            *_transform_args(kind, transform),
+            num_threads() if out.size > chunk else 1,
+            isa,
+        ),
+        out,  # kept alive until the fill is done
     )
-    return True
+
+
+def _strided(scratch_bytes: int, head: tuple[Any, ...], tail: tuple[Any, ...], out: Any) -> None:
+    _fast.fill_strided(*head, np.empty(scratch_bytes, dtype=np.uint8), *tail)

@@ -135,12 +135,14 @@ def sample(
 
 
 class _Fill:
-    """Filling ``out`` with ``region`` of the stream: set up when made, done when called."""
+    """Filling ``out`` with ``region`` of the stream: set up when made (down to the kernel's
+    arguments), done when called."""
 
     __slots__ = (
         "a",
         "b",
         "backend",
+        "bound",
         "call",
         "dtype",
         "key",
@@ -171,31 +173,26 @@ class _Fill:
         self.key = derive_key(seed, call, kind)
         self.transform = _transform_for(kind, a, b, (math.copysign(1.0, a), math.copysign(1.0, b)), dtype)
         self.runs = runs_of(shape, region)
+        self.bound: Any = None  # the kernel call, ready
+        if _kernel.available() if backend is None else backend == "kernel":
+            if out.flags.c_contiguous:
+                self.bound = _kernel.bind_runs(kind, self.key, self.runs, out.reshape(-1), self.transform)
+            else:
+                self.bound = _kernel.bind_strided(kind, self.key, self.runs, out, self.transform)
 
     def __call__(self) -> None:
-        kind, key, runs, out, transform, backend = (
-            self.kind,
-            self.key,
-            self.runs,
-            self.out,
-            self.transform,
-            self.backend,
-        )
-        use_kernel = _kernel.available() if backend is None else backend == "kernel"
+        if self.bound is not None:
+            self.bound()
+            return
+        if self.backend == "kernel":
+            raise RuntimeError("the compiled kernel is not available")
+        kind, key, runs, out, transform = self.kind, self.key, self.runs, self.out, self.transform
         if not out.flags.c_contiguous:
-            if use_kernel and _kernel.fill_strided(kind, key, runs, out, transform):
-                return
-            if backend == "kernel":
-                raise RuntimeError("the compiled kernel is not available")
             _fill_by_tiles(
                 kind, self.seed, self.call, self.shape, self.region, self.dtype, self.a, self.b, out
             )
             return
         flat = out.reshape(-1)
-        if use_kernel and _kernel.fill_runs(kind, key, runs, flat, transform):
-            return
-        if backend == "kernel":
-            raise RuntimeError("the compiled kernel is not available")
         pos = 0
         if runs.length >= SHORT_RUN:
             for first, stop in runs.batches(1):

@@ -196,11 +196,12 @@ class Writer:
     untouched. Runs under ``torch.no_grad()`` (the caller's).
     """
 
-    __slots__ = ("_jobs", "_shards")
+    __slots__ = ("_fills", "_jobs", "_shards")
 
     def __init__(self, shards: Shards | None = None) -> None:
         #: init_module's: every tensor's local shard found, dtype, device and overlap checked
         self._shards = shards
+        self._fills: list[Callable[[], Any]] = []  # constants: run first, while caches are warm
         self._jobs: list[Callable[[], Any]] = []
 
     def add(self, init: Any, shape: tuple[int, ...], parts: Sequence[Part]) -> None:
@@ -232,8 +233,11 @@ class Writer:
                 block = local[slices]
             if constant:  # biases and norms: one value, filled by torch on any device
                 value = _fill_value(init, dtype)
-                jobs.append(functools.partial(block.fill_, value if block.is_cpu else value.to(block.device)))
+                self._fills.append(
+                    functools.partial(block.fill_, value if block.is_cpu else value.to(block.device))
+                )
                 continue  # (fill_ bumps the tensor's version itself)
+            touched(local)  # (autograd's version counter: numpy's writes do not bump it)
             if block.is_cpu:
                 view = _keras_view(block, part.perm, len(shape), True)
                 if _direct(init):
@@ -242,20 +246,21 @@ class Writer:
                     if values is view:  # the engine's fill of the tensor's memory, prepared
                         if target.job is not None:
                             jobs.append(target.job)
-                            jobs.append(functools.partial(touched, local))
                         continue
                 jobs.append(functools.partial(_copy_in, init, shape, dtype, box, view))
             else:
                 jobs.append(functools.partial(_copy_to_device, init, shape, dtype, box, block, part.perm))
-            jobs.append(functools.partial(touched, local))
 
     def then(self, action: Callable[[], Any]) -> None:
         """Run ``action`` once everything added so far is written (padding rows, ...)."""
         self._jobs.append(action)
 
     def run(self) -> None:
-        """Do the planned writes, in order."""
-        jobs, self._jobs = self._jobs, []
+        """Do the planned writes: the constants, then the rest in order (no two writes of a
+        plan overlap, and the actions of :meth:`then` come after every write)."""
+        fills, jobs, self._fills, self._jobs = self._fills, self._jobs, [], []
+        for job in fills:
+            job()
         for job in jobs:
             job()
 
