@@ -395,3 +395,36 @@ def test_float64_is_a_separate_stream_not_the_float32_values_widened(name):
     # Different bits per element (two words instead of one): not even close element by element
     close = np.isclose(x64, x32.astype(np.float64), rtol=1e-3, atol=0)
     assert close.mean() < 0.05
+
+
+# --------------------------------------------------------------------------- reseeding copies
+
+
+def _random_classes() -> list[str]:
+    from conftest import CALLABLE_CLASS_NAMES
+
+    from weightinit._random import RandomInitializer
+    from weightinit._registry import FRAMEWORK_CLASSES
+
+    names = [*CALLABLE_CLASS_NAMES, *(cls.__name__ for cls in FRAMEWORK_CLASSES)]
+    return [n for n in names if issubclass(getattr(wi, n), RandomInitializer)]
+
+
+@pytest.mark.parametrize("name", _random_classes())
+@pytest.mark.parametrize("base_seed", [None, 5])
+def test_with_seed_copy_is_the_config_rebuild(name: str, base_seed: int | None) -> None:
+    # weightinit.torch seeds one copy per parameter with _with_seed instead of a config round trip
+    from conftest import NON_DEFAULT_KWARGS, make
+
+    template = make(name, seed=base_seed) if name in NON_DEFAULT_KWARGS else getattr(wi, name)(seed=base_seed)
+    config = template.get_config()
+    copy = template._with_seed(2**64 - 3)
+    rebuilt = type(template).from_config({**config, "seed": 2**64 - 3})
+    assert type(copy) is type(template)
+    assert copy.get_config() == rebuilt.get_config()
+    assert template.get_config() == config  # the template is untouched
+    shape = (3, 6, 6) if name == "DeltaOrthogonal" else (6, 5)  # (DeltaOrthogonal: a convolution)
+    assert _same(copy(shape), rebuilt(shape))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an int-seeded copy never warns about reuse
+        copy(shape)

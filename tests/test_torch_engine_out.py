@@ -91,6 +91,51 @@ def test_writing_into_feeds_one_matching_call() -> None:
         pass  # pragma: no cover
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+def test_deferred_fill_writes_nothing_until_its_job_runs(backend: str, dtype, monkeypatch) -> None:
+    if backend == "reference":
+        monkeypatch.setenv("WEIGHTINIT_DISABLE_KERNEL", "1")
+    init = wi.TruncatedNormal(0.5, 2.0, seed=9)
+    ref = init((300, 70), dtype, index=(slice(20, 300), slice(0, 70)))
+    for buf in (np.full((70, 280), 7, dtype).T, np.full((280, 70), 7, dtype)):  # strided, contiguous
+        with writing_into(buf, defer=True) as target:
+            got = init((300, 70), dtype, index=(slice(20, 300), slice(0, 70)))
+        assert got is buf and target.used and target.job is not None
+        assert (buf.astype(np.float32) == 7).all()  # prepared only
+        target.job()
+        assert np.ascontiguousarray(buf).tobytes() == ref.tobytes()
+    empty = np.zeros((0, 4), dtype)
+    with writing_into(empty, defer=True) as target:
+        init((0, 4), dtype)
+    assert target.used and target.job is None  # nothing to fill
+    plain = np.zeros((3, 3), dtype)
+    with writing_into(plain) as target:  # without defer the call fills at once
+        init((3, 3), dtype)
+    assert target.job is None and plain.tobytes() == init((3, 3), dtype).tobytes()
+
+
+def test_the_kernels_bound_call_is_the_fill() -> None:
+    if not _kernel.available():
+        pytest.skip("the compiled kernel is not built")
+    from weightinit._engine._layout import runs_of
+    from weightinit._engine._sample import _transform_for
+
+    f32 = np.dtype(np.float32)
+    transform = _transform_for("normal", 0.0, 1.0, (1.0, 1.0), f32)
+    runs = runs_of((40, 50), ((5, 40), (0, 50)))
+    flat, strided = np.zeros(35 * 50, f32), np.zeros((50, 35), f32).T
+    run_call = _kernel.bind_runs("normal", (3, 4), runs, flat, transform)
+    strided_call = _kernel.bind_strided("normal", (3, 4), runs, strided, transform)
+    assert run_call is not None and strided_call is not None
+    assert not flat.any() and not strided.any()  # binding writes nothing
+    run_call()
+    strided_call()
+    assert flat.any() and np.array_equal(flat.reshape(35, 50), strided)
+    assert _kernel.bind_runs("normal", (3, 4), runs, np.zeros(35 * 50, np.int32), transform) is None
+    assert _kernel.bind_strided("normal", (3, 4), runs, np.zeros((50, 35), f32)[::-1].T, transform) is None
+
+
 @pytest.mark.parametrize("cls", [wi.Orthogonal, wi.TorchOrthogonal, wi.JaxOrthogonal])
 def test_working_arrays_stay_out_of_the_target(cls) -> None:
     # the Haar family first draws a float64 normal working matrix of the output's shape:
