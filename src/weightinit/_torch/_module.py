@@ -18,7 +18,7 @@ from .._seed import SeedGenerator
 from ._records import InitRecord, record
 from ._rules import ROLES, Weight, weights_of
 from ._seeds import param_seed
-from ._tensors import Shards, check_writable, numpy_dtype
+from ._tensors import Shards
 from ._write import Writer
 
 __all__ = ["InitReport", "UninitializedParametersWarning", "init_module"]
@@ -135,12 +135,8 @@ def init_module(
     initialized: dict[str, InitRecord] = {}
     records: list[tuple[torch.Tensor, InitRecord]] = []
     with torch.no_grad():  # (a DTensor's to_local is then its local tensor, not an autograd op)
-        for w, _ in plan:  # dtype, meta and overlap errors before anything is written
-            for part in w.parts:
-                numpy_dtype(part.tensor, f"{w.names[0]}")
-                check_writable(shards.local_part(part.tensor)[0], w.names[0])
-        for w, init in plan:
-            writer.add(init, w.shape, w.parts)
+        for w, init in plan:  # dtype, meta and overlap errors here, before anything is written
+            writer.add(init, w.shape, w.parts, w.names[0])
             for action in w.after:
                 writer.then(action)
             for part, name in _part_names(w):

@@ -133,17 +133,26 @@ def local_part(
 
 
 class Shards:
-    """Each tensor's :func:`local_part`, found once per pass over a model (whose tensors and
-    meshes stay alive and unchanged meanwhile)."""
+    """Each tensor's :func:`local_part`, found and checked once per pass over a model (whose
+    tensors and meshes stay alive and unchanged meanwhile)."""
+
+    __slots__ = ("_meshes", "_parts")
 
     def __init__(self) -> None:
         self._parts: dict[int, tuple[torch.Tensor, tuple[int, ...], bool]] = {}
         self._meshes: dict[int, tuple[Any, Any]] = {}
 
-    def local_part(self, tensor: torch.Tensor) -> tuple[torch.Tensor, tuple[int, ...], bool]:
+    def local_part(
+        self, tensor: torch.Tensor, what: str = "the tensor"
+    ) -> tuple[torch.Tensor, tuple[int, ...], bool]:
+        """:func:`local_part`, after checking the dtype and, on the local tensor, that it can be
+        written in place (``what`` names the tensor in the errors)."""
         found = self._parts.get(id(tensor))
         if found is None:
-            found = self._parts[id(tensor)] = local_part(tensor, self._meshes)
+            numpy_dtype(tensor, what)
+            found = local_part(tensor, self._meshes)
+            check_writable(found[0], what)
+            self._parts[id(tensor)] = found
         return found
 
 

@@ -37,7 +37,7 @@ from .._engine import writing_into
 from .._engine._layout import box_tiles
 from .._errors import InvalidArgumentError, InvalidTypeError, short_repr
 from .._random import RandomInitializer
-from ._tensors import Shards, as_numpy, check_writable, from_numpy, local_part, numpy_dtype, touched
+from ._tensors import Shards, as_numpy, from_numpy, numpy_dtype, touched
 
 __all__ = ["Part", "Writer", "write_weight"]
 
@@ -164,25 +164,27 @@ def _to_device(values: NDArray[Any], dst: torch.Tensor, stage_bytes: int = STAGE
             event.synchronize()
 
 
-def _plan(part: Part, rank: int, cache: Shards | None) -> tuple[torch.Tensor, tuple[slice, ...], Box] | None:
-    """``(local tensor, local slices of the block, Keras box)`` of the rows this process holds."""
-    local, offset, _ = local_part(part.tensor) if cache is None else cache.local_part(part.tensor)
-    shape = tuple(part.tensor.shape)
-    block = [(0, n) for n in shape]
-    if part.rows is not None:
-        block[0] = part.rows
-    local_slices = []
+def _plan(
+    part: Part, rank: int, local: torch.Tensor, offset: tuple[int, ...]
+) -> tuple[torch.Tensor, Box] | None:
+    """``(block of the local tensor, its Keras box)``: the rows of ``part`` this process holds
+    (``local``, at ``offset`` in the part's tensor), or None if it holds none."""
+    shape = part.tensor.shape
     keras = list(part.keras_box)
-    for j, ((blo, bhi), off, n) in enumerate(zip(block, offset, local.shape, strict=True)):
+    slices = []
+    whole = True
+    for j, (n_global, off, n) in enumerate(zip(shape, offset, local.shape, strict=True)):
+        blo, bhi = part.rows if j == 0 and part.rows is not None else (0, n_global)
         lo, hi = max(blo, off), min(bhi, off + n)
         if lo >= hi:
             return None
-        local_slices.append(slice(lo - off, hi - off))
+        whole = whole and lo == off and hi == off + n
+        slices.append(slice(lo - off, hi - off))
         k = part.perm[j]
         start = part.keras_box[k][0]
         keras[k] = (start + lo - blo, start + hi - blo)
     assert len(keras) == rank
-    return local, tuple(local_slices), tuple(keras)
+    return (local if whole else local[tuple(slices)]), tuple(keras)
 
 
 class Writer:
@@ -196,48 +198,39 @@ class Writer:
     untouched. Runs under ``torch.no_grad()`` (the caller's).
     """
 
-    __slots__ = ("_fills", "_jobs", "_shards")
+    __slots__ = ("_fills", "_jobs", "_shards", "_touched")
 
     def __init__(self, shards: Shards | None = None) -> None:
-        #: init_module's: every tensor's local shard found, dtype, device and overlap checked
-        self._shards = shards
+        #: every tensor's local shard, found and checked (dtype, meta, overlap) once
+        self._shards = Shards() if shards is None else shards
         self._fills: list[Callable[[], Any]] = []  # constants: run first, while caches are warm
         self._jobs: list[Callable[[], Any]] = []
+        self._touched: dict[int, torch.Tensor] = {}  # tensors written through numpy
 
-    def add(self, init: Any, shape: tuple[int, ...], parts: Sequence[Part]) -> None:
-        """Plan the Keras weight ``init(shape)`` (only the boxes held here) into its parts."""
-        cache = self._shards
+    def add(self, init: Any, shape: tuple[int, ...], parts: Sequence[Part], what: str = "the tensor") -> None:
+        """Plan the Keras weight ``init(shape)`` (only the boxes held here) into its parts
+        (``what`` names their tensor in errors)."""
+        shards = self._shards
         constant = _is_constant(init)
-        plans: list[tuple[Part, torch.Tensor, tuple[slice, ...] | None, Box]] = []
+        plans: list[tuple[Part, torch.Tensor, torch.Tensor, Box]] = []
         for part in parts:
-            if cache is None:
-                numpy_dtype(part.tensor)
+            local, offset, _ = shards.local_part(part.tensor, what)
             if constant and part.rows is None:  # one value over the whole (local) tensor
-                local = local_part(part.tensor)[0] if cache is None else cache.local_part(part.tensor)[0]
-                plans.append((part, local, None, part.keras_box))
-            else:
-                plan = _plan(part, len(shape), cache)
-                if plan is None:
-                    continue
-                plans.append((part, *plan))
-            if cache is None:
-                check_writable(plans[-1][1], "the tensor")
+                plans.append((part, local, local, part.keras_box))
+                continue
+            plan = _plan(part, len(shape), local, offset)
+            if plan is not None:
+                plans.append((part, local, *plan))
         jobs = self._jobs
-        for part, local, slices, box in plans:
+        for part, local, block, box in plans:
             dtype = numpy_dtype(local)
-            if slices is None or all(
-                sl.start == 0 and sl.stop == n for sl, n in zip(slices, local.shape, strict=True)
-            ):
-                block = local
-            else:
-                block = local[slices]
             if constant:  # biases and norms: one value, filled by torch on any device
                 value = _fill_value(init, dtype)
                 self._fills.append(
                     functools.partial(block.fill_, value if block.is_cpu else value.to(block.device))
                 )
                 continue  # (fill_ bumps the tensor's version itself)
-            touched(local)  # (autograd's version counter: numpy's writes do not bump it)
+            self._touched[id(local)] = local
             if block.is_cpu:
                 view = _keras_view(block, part.perm, len(shape), True)
                 if _direct(init):
@@ -259,6 +252,9 @@ class Writer:
         """Do the planned writes: the constants, then the rest in order (no two writes of a
         plan overlap, and the actions of :meth:`then` come after every write)."""
         fills, jobs, self._fills, self._jobs = self._fills, self._jobs, [], []
+        for local in self._touched.values():  # autograd's version counter: numpy's writes do not bump it
+            touched(local)
+        self._touched = {}
         for job in fills:
             job()
         for job in jobs:
