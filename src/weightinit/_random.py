@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import functools
 import threading
 import warnings
@@ -45,7 +44,8 @@ class RandomInitializer(BuiltinInitializer):
         """A copy seeded with ``seed`` (an int in [0, 2**64), checked by the caller): what
         ``from_config({**self.get_config(), "seed": seed})`` builds, without checking the
         other arguments again (adapters seed one copy per weight)."""
-        new = copy.copy(self)
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
         new._init_seed = new.seed = seed
         new._whole_calls = 0
         new._count_lock = threading.Lock()

@@ -116,18 +116,18 @@ def init_module(
     claimed: set[int] = set()
     skipped: list[str] = []
     for prefix, sub in module.named_modules(remove_duplicate=True):
-        own = {k: v for k, v in sub._parameters.items() if v is not None}
         weights = weights_of(sub, prefix, unit_forget_bias)
-        covered: set[int] = set()
-        for w in weights or []:
-            tensors = {id(p.tensor): p.tensor for p in w.parts}
-            if any(t in claimed for t in tensors):
-                continue  # a tied tensor, already initialized under its first name
-            covered.update(tensors)
-            plan.append((w, _choose(w, sub, global_, types, names, seed, defaults)))
-        claimed.update(covered)
-        for local, p in own.items():
-            if id(p) not in claimed:
+        if weights:
+            covered: set[int] = set()
+            for w in weights:
+                tensors = {id(p.tensor) for p in w.parts}
+                if not claimed.isdisjoint(tensors):
+                    continue  # a tied tensor, already initialized under its first name
+                covered |= tensors
+                plan.append((w, _choose(w, sub, global_, types, names, seed, defaults)))
+            claimed |= covered
+        for local, p in sub._parameters.items():
+            if p is not None and id(p) not in claimed:
                 skipped.append(f"{prefix}.{local}" if prefix else local)
                 claimed.add(id(p))
     shards = Shards()
@@ -159,6 +159,8 @@ def init_module(
 
 def _part_names(w: Weight) -> list[tuple[Any, str]]:
     """Each part with the qualified name of its tensor."""
+    if len(w.parts) == 1:
+        return [(w.parts[0], w.names[0])]
     out = []
     seen: dict[int, str] = {}
     names = iter(w.names)

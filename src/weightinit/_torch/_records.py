@@ -13,11 +13,12 @@ recipe) and the records are on the sharded parameters.
 
 from __future__ import annotations
 
+import functools
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
 import torch
-from torch.utils.weak import WeakIdKeyDictionary
 
 __all__ = ["InitRecord", "record", "record_of"]
 
@@ -41,17 +42,30 @@ class InitRecord:
     keras_shape: tuple[int, ...]
 
 
-# keyed by identity (tensors compare elementwise, so a plain weak dict cannot hold them)
-_RECORDS: Any = WeakIdKeyDictionary()
+# id(tensor) -> (weak reference to the tensor, record): keyed by identity, since tensors compare
+# elementwise; the reference's callback drops the entry when the tensor dies (if a newer tensor
+# has not taken the id meanwhile)
+_RECORDS: dict[int, tuple[weakref.ref[torch.Tensor], InitRecord]] = {}
+
+
+def _forget(key: int, ref: weakref.ref[torch.Tensor]) -> None:
+    found = _RECORDS.get(key)
+    if found is not None and found[0] is ref:
+        del _RECORDS[key]
 
 
 def record(tensor: torch.Tensor, rec: InitRecord) -> None:
-    _RECORDS[tensor] = rec
+    key = id(tensor)
+    found = _RECORDS.get(key)
+    if found is not None and found[0]() is tensor:
+        _RECORDS[key] = (found[0], rec)
+        return
+    ref = weakref.ref(tensor, functools.partial(_forget, key))
+    _RECORDS[key] = (ref, rec)
 
 
 def record_of(tensor: torch.Tensor) -> InitRecord | None:
-    try:
-        found: InitRecord | None = _RECORDS.get(tensor)
-        return found
-    except TypeError:  # not weak-referenceable: never recorded
+    found = _RECORDS.get(id(tensor))
+    if found is None or found[0]() is not tensor:
         return None
+    return found[1]

@@ -77,7 +77,8 @@ def shard_box(
     placed on a mesh of ``mesh_shape`` with Shard(d) / Replicate ``placements``.
 
     Mesh dimensions shard from left to right, each chunking the current extent
-    of its tensor dimension as ``torch.chunk`` does (torch's own
+    of its tensor dimension as ``torch.chunk`` does (chunks of ``ceil(n /
+    chunks)``, the last ones shorter or empty; torch's
     ``Shard.local_shard_size_and_offset``); an empty shard sits at the end of
     the dimension, where torch puts it. Tests hold it equal to torch's
     ``compute_local_shape_and_global_offset``, which is ten times slower.
@@ -87,7 +88,9 @@ def shard_box(
     for placement, chunks, index in zip(placements, mesh_shape, coordinate, strict=True):
         if type(placement) is shard:
             d = placement.dim
-            n, start = shard.local_shard_size_and_offset(size[d], chunks, index)
+            full = -(-size[d] // chunks)
+            start = min(size[d], full * index)
+            n = min(size[d], start + full) - start
             offset[d] = offset[d] + start if n else shape[d]
             size[d] = n
     return tuple(size), tuple(offset)

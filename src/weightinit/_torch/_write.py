@@ -24,8 +24,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -47,13 +46,13 @@ Box = tuple[tuple[int, int], ...]
 STAGE_BYTES = 8 << 20
 
 
-@dataclass(frozen=True)
-class Part:
+class Part(NamedTuple):
     """A box of a Keras weight stored in rows ``rows`` of a torch tensor.
 
     ``perm[j]`` is the Keras axis of torch axis ``j`` (of the block); Keras
     axes missing from ``perm`` have extent 1 in ``keras_box`` and no torch axis.
-    ``rows`` None: the block is the whole tensor.
+    ``rows`` None: the block is the whole tensor. (A named tuple: init_module
+    makes one or more for every weight of a model.)
     """
 
     tensor: torch.Tensor
