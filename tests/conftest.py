@@ -60,6 +60,18 @@ CLASS_NAMES: tuple[str, ...] = tuple(NON_DEFAULT_KWARGS)
 CALLABLE_CLASS_NAMES: tuple[str, ...] = tuple(n for n in CLASS_NAMES if n != "Initializer")
 
 
+def _random_class_names() -> tuple[str, ...]:
+    from weightinit._random import RandomInitializer
+    from weightinit._registry import FRAMEWORK_CLASSES
+
+    names = [*CALLABLE_CLASS_NAMES, *(cls.__name__ for cls in FRAMEWORK_CLASSES)]
+    return tuple(n for n in names if issubclass(getattr(wi, n), RandomInitializer))
+
+
+#: every random class, Keras's and the other frameworks'
+RANDOM_CLASS_NAMES = _random_class_names()
+
+
 def sample_shape(init: object) -> tuple[int, ...]:
     """A small shape every built-in initializer accepts."""
     if isinstance(init, wi.STFT):
@@ -119,8 +131,9 @@ def config_roundtrip(init: wi.Initializer) -> tuple[wi.Initializer, wi.Initializ
 
 
 def make(name: str, **overrides: Any) -> wi.Initializer:
-    """An instance of catalog class ``name`` with its non-default arguments."""
-    return getattr(wi, name)(**{**NON_DEFAULT_KWARGS[name], **overrides})
+    """An instance of catalog class ``name`` with its non-default arguments (the other
+    frameworks' classes: their defaults)."""
+    return getattr(wi, name)(**{**NON_DEFAULT_KWARGS.get(name, {}), **overrides})
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import weightinit as wi
+from conftest import RANDOM_CLASS_NAMES, make
 from weightinit._engine import _sample, sample
 
 BF16 = np.dtype(ml_dtypes.bfloat16)
@@ -400,23 +401,11 @@ def test_float64_is_a_separate_stream_not_the_float32_values_widened(name):
 # --------------------------------------------------------------------------- reseeding copies
 
 
-def _random_classes() -> list[str]:
-    from conftest import CALLABLE_CLASS_NAMES
-
-    from weightinit._random import RandomInitializer
-    from weightinit._registry import FRAMEWORK_CLASSES
-
-    names = [*CALLABLE_CLASS_NAMES, *(cls.__name__ for cls in FRAMEWORK_CLASSES)]
-    return [n for n in names if issubclass(getattr(wi, n), RandomInitializer)]
-
-
-@pytest.mark.parametrize("name", _random_classes())
+@pytest.mark.parametrize("name", RANDOM_CLASS_NAMES)
 @pytest.mark.parametrize("base_seed", [None, 5])
 def test_with_seed_copy_is_the_config_rebuild(name: str, base_seed: int | None) -> None:
     # weightinit.torch seeds one copy per parameter with _with_seed instead of a config round trip
-    from conftest import NON_DEFAULT_KWARGS, make
-
-    template = make(name, seed=base_seed) if name in NON_DEFAULT_KWARGS else getattr(wi, name)(seed=base_seed)
+    template = make(name, seed=base_seed)
     config = template.get_config()
     copy = template._with_seed(2**64 - 3)
     rebuilt = type(template).from_config({**config, "seed": 2**64 - 3})

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import weightinit as wi
+from conftest import RANDOM_CLASS_NAMES, make
 from weightinit._engine import _bits, _kernel
 
 FLOATS = ("float16", "bfloat16", "float32", "float64")
@@ -294,3 +295,19 @@ def test_orthogonal_index_computes_the_whole_matrix_and_slices_it(counter):
     counter.blocks = 0
     init((40, 30), "float32", index=(slice(0, 1), slice(0, 1)))
     assert counter.blocks == 40 * 30  # the float64 input stream: one block per element
+
+
+@pytest.mark.parametrize("name", RANDOM_CLASS_NAMES)
+@pytest.mark.parametrize("dtype", ["float32", "float64", "bfloat16"])
+def test_call_region_is_the_index_call(name: str, dtype: str) -> None:
+    # the adapters' entry (weightinit.torch): a checked shape, a numpy dtype and a region
+    init = make(name, seed=11)
+    shape = (3, 8, 8) if name == "DeltaOrthogonal" else (9, 8)
+    resolved = init((1,) * len(shape) if name != "DeltaOrthogonal" else (1, 2, 2), dtype).dtype
+    for region in (tuple((0, n) for n in shape), ((2, 3), *((1, n) for n in shape[1:]))):
+        index = tuple(slice(lo, hi) for lo, hi in region)
+        got = init._call_region(shape, resolved, region)
+        want = init(shape, dtype, index=index)
+        assert got.dtype == want.dtype and got.tobytes() == want.tobytes(), region
+    with pytest.raises(wi.InvalidTypeError, match="unsupported dtype"):
+        init._call_region(shape, np.dtype(np.int32), tuple((0, n) for n in shape))

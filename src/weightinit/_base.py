@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from ._dtypes import ANY_DTYPES, resolve_dtype
+from ._dtypes import ANY_DTYPES, dtype_name, resolve_dtype
 from ._errors import InvalidArgumentError, InvalidTypeError, WeightinitError, short_repr
 from ._validation import (
     Index,
@@ -135,6 +135,19 @@ class BuiltinInitializer(Initializer):
         label = f"{owner} of shape " if index is None else f"{owner}: the index= slice of {shape}, of shape "
         check_output_size(region_shape(region), resolved, label, self._work_bytes(shape))
         return self._generate(shape, region, resolved, index is None)
+
+    def _call_region(self, shape: Shape, dtype: np.dtype[Any], region: Region) -> NDArray[Any]:
+        """``self(shape, dtype, index=...)`` of ``region`` for adapters that already hold a valid
+        shape (a tuple of non-negative ints), a numpy dtype and an in-bounds region: the same
+        values through the same checks, less the argument parsing."""
+        owner = type(self).__name__
+        if dtype_name(dtype) not in self.dtypes:
+            resolve_dtype(dtype, self.dtypes, owner)  # raises, naming the choices
+        self._check_shape(shape)
+        whole = all(lo == 0 and hi == n for (lo, hi), n in zip(region, shape, strict=True))
+        label = f"{owner} of shape " if whole else f"{owner}: the index= slice of {shape}, of shape "
+        check_output_size(region_shape(region), dtype, label, self._work_bytes(shape))
+        return self._generate(shape, region, dtype, whole)
 
     def _check_shape(self, shape: Shape) -> None:
         """Rank rules (Identity, Orthogonal, STFT override this)."""

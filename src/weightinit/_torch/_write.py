@@ -234,7 +234,7 @@ class Writer:
                 view = _keras_view(block, part.perm, len(shape), True)
                 if _direct(init):
                     with writing_into(view, defer=True) as target:
-                        values = _call(init, shape, dtype, box)
+                        values = init._call_region(shape, dtype, box)
                     if values is view:  # the engine's fill of the tensor's memory, prepared
                         if target.job is not None:
                             jobs.append(target.job)
