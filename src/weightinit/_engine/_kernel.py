@@ -90,8 +90,9 @@ def num_threads() -> int:
     return n
 
 
+@functools.lru_cache(maxsize=256)
 def _runs_args(runs: Any) -> tuple[Any, ...]:
-    """The kernel's arguments for the element runs."""
+    """The kernel's arguments for the element runs (``Runs`` are immutable and shared)."""
     return (
         int(runs.length),
         int(runs.base) & 0xFFFFFFFFFFFFFFFF,
@@ -192,7 +193,7 @@ def bind_strided(
     if _fast is None or not hasattr(_fast, "fill_strided"):
         return None
     code = _usable(kind, out, runs)
-    if code is None or out.ndim > MAX_OUTER_DIMS or any(s < 0 for s in out.strides):
+    if code is None or out.ndim > MAX_OUTER_DIMS or min(out.strides, default=0) < 0:
         return None
     if out.size == 0:
         return _nothing
@@ -219,9 +220,9 @@ def bind_strided(
             int(key[1]) & 0xFFFFFFFF,
         ),
         (
-            int(out.__array_interface__["data"][0]),
-            tuple(map(int, out.shape)),
-            tuple(map(int, out.strides)),
+            out.ctypes.data,
+            out.shape,
+            out.strides,
             *_runs_args(runs),
             *_transform_args(kind, transform),
             num_threads() if out.size > chunk else 1,

@@ -22,6 +22,7 @@ keras-initializers.md section 10:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -99,10 +100,15 @@ def _whole(shape: tuple[int, ...]) -> Box:
     return tuple((0, n) for n in shape)
 
 
+@functools.lru_cache(maxsize=64)
+def _perm(layout: str, rank: int) -> tuple[int, ...]:
+    return torch_to_keras_perm(layout, rank)
+
+
 def _simple(
     role: str, tensor: torch.Tensor, name: str, layout: str, default: Factory, perm_layout: str = "keras"
 ) -> Weight:
-    perm = torch_to_keras_perm(perm_layout, tensor.dim())
+    perm = _perm(perm_layout, tensor.dim())
     shape = keras_shape(tuple(tensor.shape), perm)
     return Weight(role, shape, [Part(tensor, _whole(shape), perm)], name, (name,), layout, default)
 
