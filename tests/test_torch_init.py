@@ -204,6 +204,26 @@ def test_seed_generator_advances_per_call_and_unseeded_reuse_warns() -> None:
     assert torch.equal(a, b)
 
 
+def test_records_die_with_their_tensor_and_never_pass_to_a_new_one() -> None:
+    from weightinit._torch import _records
+
+    init = wi.GlorotUniform(seed=3)
+    kept = [torch.empty(5, 4) for _ in range(3)]
+    for t in kept:
+        wtorch.init_(t, init)
+        wtorch.init_(t, init)  # a second record of the same tensor replaces the first
+    before = len(_records._RECORDS)
+    doomed = torch.empty(6, 2)
+    wtorch.init_(doomed, init)
+    assert len(_records._RECORDS) == before + 1
+    key = id(doomed)
+    del doomed  # the entry goes with the tensor (reference counting: at once)
+    assert key not in _records._RECORDS and len(_records._RECORDS) == before
+    fresh = [torch.empty(6, 2) for _ in range(200)]  # some may reuse the freed id
+    assert all(wtorch.initializer_of(t) is None for t in fresh)
+    assert all(wtorch.initializer_of(t) is init for t in kept)
+
+
 def test_records_follow_the_parameter_object() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")

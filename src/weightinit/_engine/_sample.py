@@ -111,8 +111,9 @@ def sample(
     ``backend`` forces "reference" or "kernel" (tests); None picks the fastest.
     ``out``: a writable array of the region's shape and ``dtype`` (any
     non-negative strides, no overlapping elements) to write into and return;
-    None takes the array of an enclosing ``writing_into`` when it matches, else
-    allocates. The bits are the same in every case.
+    None takes the array of an enclosing ``writing_into`` when it matches (with
+    ``defer=True``: the fill is only prepared, and the array returned unfilled),
+    else allocates. The bits are the same in every case.
     """
     out_shape = tuple(stop - start for start, stop in region)
     target = None
