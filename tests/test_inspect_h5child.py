@@ -198,6 +198,37 @@ def test_a_child_that_dies_or_fails_is_our_error(tmp_path: Path) -> None:
             h5.open()
 
 
+def test_weights_listed_twice_keep_their_ids_and_garbled_answers_are_named(tmp_path: Path) -> None:
+    path = tmp_path / "w.weights.h5"
+    arrays = _weights_file(path)
+    with H5Child(path, "the HDF5 file") as h5:
+        h5.open()
+        _, first = h5.weights("auto")
+        _, again = h5.weights("auto")  # the same list again, every tensor reading its own data
+        checked = 0
+        for w in (*first, *again):
+            name = next((c for c in (*w.chain, w.name) if c in ("big", "ints")), None)
+            if name is not None:
+                got = w.tensor.read(tuple(slice(0, 2) for _ in w.shape))
+                assert np.array_equal(got, arrays[name][tuple(slice(0, 2) for _ in w.shape)])
+                checked += 1
+        assert checked == 4
+        assert [(w.chain, w.tensor.id) for w in first] == [(w.chain, w.tensor.id) for w in again]
+        with pytest.raises(InspectError, match="malformed answer"):
+            h5._call({"op": "weights", "layout": "auto"}, payload=7)  # not the payload asked for
+        assert h5._proc.poll() is not None  # stopped
+
+
+def test_the_childs_errors_map_to_ours() -> None:
+    from weightinit._inspect._h5child import _error_of
+
+    assert type(_error_of({"error": "x", "class": "InspectError"}, "f")) is InspectError
+    other = _error_of({"error": "bad axis", "class": "InvalidArgumentError", "weightinit": True}, "f")
+    assert type(other) is InspectError and str(other) == "bad axis"
+    bug = _error_of({"error": "boom", "class": "IndexError"}, "the file")
+    assert isinstance(bug, RuntimeError) and "the HDF5 reader failed on the file: IndexError" in str(bug)
+
+
 @pytest.mark.parametrize("variable", [ENV_TIMEOUT, ENV_MEMORY])
 @pytest.mark.parametrize("value", ["abc", "0", "-1", "inf", "nan", "1e400"])
 def test_bad_limits_are_refused(variable: str, value: str, monkeypatch: pytest.MonkeyPatch) -> None:

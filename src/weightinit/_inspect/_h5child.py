@@ -93,6 +93,18 @@ def limits() -> tuple[float, int]:
     return _env_limit(ENV_TIMEOUT, DEFAULT_TIMEOUT, float), _env_limit(ENV_MEMORY, DEFAULT_MEMORY, int)
 
 
+def _error_of(header: dict[str, Any], what: str) -> Exception:
+    """The parent's exception for the child's error answer: our classes as such, any other error
+    of ours (raised reading the file) as InspectError, anything else as a bug of the reader."""
+    text = str(header["error"])[:1000]
+    kind = _ERRORS.get(str(header.get("class")))
+    if kind is None and header.get("weightinit") is True:
+        kind = InspectError
+    if kind is None:  # a bug in the reader, not a corrupt file: the caller's last resort reports it
+        return RuntimeError(f"the HDF5 reader failed on {what}: {header.get('class')}: {text}")
+    return kind(text)
+
+
 def _write(stream: IO[bytes], header: dict[str, Any], payload: Sequence[bytes | memoryview] = ()) -> None:
     data = json.dumps(header).encode()
     stream.write(_FRAME.pack(len(data), sum(len(p) for p in payload)) + data)
@@ -173,6 +185,15 @@ class H5Child:
         self._expired = True
         self._proc.kill()
 
+    def _garbled(self) -> InspectError:
+        """The child answered outside the protocol: it is stopped (its state is unknown)."""
+        self._proc.kill()
+        self._proc.wait()
+        return InspectError(
+            f"{self.what}: the HDF5 reader process gave a malformed answer reading {self.path!r}: "
+            "stopped; the file is corrupt or hostile."
+        )
+
     def _failed(self) -> InspectError:
         """Why the child gave no answer: the time limit, or it ended (crashed, killed)."""
         if self._expired or self._left <= 0:
@@ -195,31 +216,30 @@ class H5Child:
         assert stdin is not None and stdout is not None
         start = time.monotonic()
         self._watchdog.arm(start + self._left)
-        broken = False
+        broken = garbled = False
         try:
             _write(stdin, request)
             sizes = _FRAME.unpack(_read_exact(stdout, _FRAME.size))
             if sizes[0] > MAX_ANSWER_BYTES:
-                raise EOFError
-            header = json.loads(_read_exact(stdout, sizes[0]))
-            data = _read_exact(stdout, sizes[1]) if sizes[1] == payload else None
-        except (OSError, EOFError, ValueError):
+                garbled = True
+            else:
+                header = json.loads(_read_exact(stdout, sizes[0]))
+                data = _read_exact(stdout, sizes[1]) if sizes[1] == payload else None
+        except (OSError, EOFError):
             broken = True
+        except ValueError:  # not JSON
+            garbled = True
         finally:
             self._watchdog.arm(None)  # disarmed before _failed kills and reaps the child
             self._left -= time.monotonic() - start
         if broken:
             raise self._failed()
-        if not isinstance(header, dict):
-            raise self._failed()
+        if garbled or not isinstance(header, dict):
+            raise self._garbled()
         if "error" in header:
-            text = str(header["error"])[:1000]
-            kind = _ERRORS.get(str(header.get("class")))
-            if kind is None:  # a bug in the reader, not a corrupt file: the caller's last resort reports it
-                raise RuntimeError(f"the HDF5 reader failed on {self.what}: {header.get('class')}: {text}")
-            raise kind(text)
+            raise _error_of(header, self.what)
         if data is None:
-            raise self._failed()
+            raise self._garbled()
         return header, data
 
     def open(self, attributes: Sequence[str] = ()) -> dict[str, str | None]:
@@ -232,12 +252,12 @@ class H5Child:
     def weights(self, layout: str) -> tuple[str, list[FileWeight]]:
         """The stored weights: ``layout`` is ``"keras3"``, ``"legacy"`` or ``"auto"`` (the file's)."""
         answer, _ = self._call({"op": "weights", "layout": layout})
-        rows = answer.get("weights")
-        if not isinstance(rows, list) or len(rows) > MAX_TENSORS:
-            raise self._failed()
+        rows, first = answer.get("weights"), answer.get("first")
+        if not isinstance(rows, list) or len(rows) > MAX_TENSORS or type(first) is not int or first < 0:
+            raise self._garbled()
         out = []
         try:
-            for i, (chain, name, index, shape, dtype) in enumerate(rows):
+            for i, (chain, name, index, shape, dtype) in enumerate(rows, first):
                 shape = tuple(int(n) for n in shape)
                 kind = np.dtype(str(dtype))
                 if kind.kind not in "fiub" or len(shape) > MAX_TENSOR_RANK or min(shape, default=0) < 0:
@@ -247,7 +267,7 @@ class H5Child:
                 chain = tuple(str(c) for c in chain)
                 out.append(FileWeight(chain, label, int(index), shape, kind.name, tensor))
         except (TypeError, ValueError):
-            raise self._failed() from None
+            raise self._garbled() from None
         return str(answer.get("layout")), out
 
     def read_blocks(self, tensor: ChildTensor, indices: Sequence[Index]) -> list[NDArray[Any]]:
@@ -351,11 +371,12 @@ def _limit_cpu(seconds: int) -> None:
 
 
 class _Server:
-    """The child's state: the open file and the tensors its last ``weights`` answer listed."""
+    """The child's state: the open file and the tensors its ``weights`` answers listed."""
 
     def __init__(self) -> None:
         self.model: Any = None
         self.tensors: list[Any] = []
+        self.listed: dict[str, dict[str, Any]] = {}
 
     def open(self, request: dict[str, Any]) -> dict[str, Any]:
         from ._hdf5 import H5Model, RangeFile, open_h5
@@ -373,16 +394,21 @@ class _Server:
                     else io.BytesIO(archive.read(member, MAX_MEMBER_BYTES))
                 )
         self.model = H5Model(open_h5(source, what), what)
+        self.listed = {}  # (tensors listed from an earlier file keep their ids)
         return {"attrs": {name: self.model.attr_text(name) for name in request["attrs"]}}
 
     def weights(self, request: dict[str, Any]) -> dict[str, Any]:
         layout = request["layout"]
         if layout == "auto":
             layout = "legacy" if self.model.is_legacy() else "keras3"
-        found = self.model.legacy_weights() if layout == "legacy" else self.model.keras3_weights()
-        self.tensors = [w.tensor for w in found]
-        rows = [[list(w.chain), w.name, w.index, list(w.shape), w.tensor.dtype.str] for w in found]
-        return {"layout": layout, "weights": rows}
+        if layout not in self.listed:  # the file is walked once per layout (the walk visits each
+            # object once); the ids of every list stay valid: tensors are appended
+            found = self.model.legacy_weights() if layout == "legacy" else self.model.keras3_weights()
+            first = len(self.tensors)
+            self.tensors += [w.tensor for w in found]
+            rows = [[list(w.chain), w.name, w.index, list(w.shape), w.tensor.dtype.str] for w in found]
+            self.listed[layout] = {"layout": layout, "weights": rows, "first": first}
+        return self.listed[layout]
 
     def read(self, request: dict[str, Any]) -> tuple[dict[str, Any], list[memoryview]]:
         tensor = self.tensors[request["id"]]
@@ -400,7 +426,7 @@ class _Server:
                     return self.read(request)
                 return (self.open if request["op"] == "open" else self.weights)(request), []
         except WeightinitError as exc:
-            return {"error": str(exc), "class": type(exc).__name__}, []
+            return {"error": str(exc), "class": type(exc).__name__, "weightinit": True}, []
         except MemoryError:
             what = self.model.what if self.model else "the HDF5 file"
             text = f"{what} needs more memory than the HDF5 reader's limit ({ENV_MEMORY})."
