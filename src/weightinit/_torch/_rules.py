@@ -172,6 +172,17 @@ def _zero_row(weight: torch.Tensor, row: int) -> None:
             local[r].zero_()
 
 
+def _own(m: nn.Module, name: str) -> Any:
+    """``getattr(m, name, None)``, first from the registered parameters and buffers (a missing
+    name costs getattr an exception, and most norms lack two of the four)."""
+    found: Any = m._parameters.get(name)
+    if found is None:
+        found = m._buffers.get(name)
+    if found is None and (name in m.__dict__ or hasattr(type(m), name)):
+        found = getattr(m, name, None)
+    return found
+
+
 def _norm(m: nn.Module, p: str) -> list[Weight]:
     out = []
     for local, role, default in (
@@ -180,7 +191,7 @@ def _norm(m: nn.Module, p: str) -> list[Weight]:
         ("running_mean", "moving_mean", _zeros),
         ("running_var", "moving_variance", _ones),
     ):
-        t = getattr(m, local, None)
+        t = _own(m, local)
         if isinstance(t, torch.Tensor) and t.is_floating_point():
             out.append(_simple(role, t, _q(p, local), "keras", default))
     return out

@@ -166,7 +166,7 @@ def check_writable(local: torch.Tensor, what: str) -> None:
             f"Cannot initialize {what} on the meta device: it has no memory. Allocate it first, "
             "e.g. module.to_empty(device='cpu'), then initialize."
         )
-    if local.numel() > 1 and torch._debug_has_internal_overlap(local) == 1:
+    if local.numel() > 1 and not local.is_contiguous() and torch._debug_has_internal_overlap(local) == 1:
         raise InvalidArgumentError(
             f"Cannot initialize {what} in place: several of its elements share memory (an expanded view)."
         )

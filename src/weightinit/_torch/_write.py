@@ -122,13 +122,19 @@ def _call(init: Any, shape: tuple[int, ...], dtype: np.dtype[Any], box: Box) -> 
     return np.asarray(values)
 
 
+@functools.lru_cache(maxsize=256)
+def _axes(perm: tuple[int, ...], rank: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """``(order, missing)``: the torch axes in Keras order, and the Keras axes not in ``perm``."""
+    order = tuple(sorted(range(len(perm)), key=lambda j: perm[j]))
+    return order, tuple(k for k in range(rank) if k not in perm)
+
+
 def _keras_view(block: Any, perm: tuple[int, ...], rank: int, to_numpy: bool) -> Any:
     """The torch block seen in Keras axis order, with size-1 axes for Keras axes not in ``perm``."""
-    order = sorted(range(len(perm)), key=lambda j: perm[j])
-    missing = [k for k in range(rank) if k not in perm]
+    order, missing = _axes(perm, rank)
     if to_numpy:
         view = as_numpy(block).transpose(order)
-        return np.expand_dims(view, tuple(missing)) if missing else view
+        return np.expand_dims(view, missing) if missing else view
     view = block.permute(order)
     for k in missing:
         view = view.unsqueeze(k)
@@ -197,7 +203,7 @@ class Writer:
     untouched. Runs under ``torch.no_grad()`` (the caller's).
     """
 
-    __slots__ = ("_fills", "_jobs", "_shards", "_touched")
+    __slots__ = ("_fills", "_jobs", "_shards", "_touched", "_values")
 
     def __init__(self, shards: Shards | None = None) -> None:
         #: every tensor's local shard, found and checked (dtype, meta, overlap) once
@@ -205,6 +211,7 @@ class Writer:
         self._fills: list[Callable[[], Any]] = []  # constants: run first, while caches are warm
         self._jobs: list[Callable[[], Any]] = []
         self._touched: dict[int, torch.Tensor] = {}  # tensors written through numpy
+        self._values: dict[tuple[int, np.dtype[Any]], torch.Tensor] = {}  # constants' fill values
 
     def add(self, init: Any, shape: tuple[int, ...], parts: Sequence[Part], what: str = "the tensor") -> None:
         """Plan the Keras weight ``init(shape)`` (only the boxes held here) into its parts
@@ -224,7 +231,9 @@ class Writer:
         for part, local, block, box in plans:
             dtype = numpy_dtype(local)
             if constant:  # biases and norms: one value, filled by torch on any device
-                value = _fill_value(init, dtype)
+                value = self._values.get((id(init), dtype))
+                if value is None:  # (the initializer outlives the plan: its id is its own)
+                    value = self._values[id(init), dtype] = _fill_value(init, dtype)
                 self._fills.append(
                     functools.partial(block.fill_, value if block.is_cpu else value.to(block.device))
                 )
