@@ -13,10 +13,14 @@ generated with ``index=`` (bitwise the same slice of the whole) and written:
 * CPU: straight into the tensor's memory, seen through numpy in Keras axis
   order; the engine writes there itself (``writing_into``), transposing on
   the fly in bounded scratch, so there is no temporary of the tensor's size.
-  Initializers that do not go through the engine's sampler (Orthogonal,
-  Constant, custom callables) return an array, which is copied in.
+  Zeros, Ones and scalar Constants are filled by torch (any device).
+  Initializers that do not go through the engine's sampler (Orthogonal, an
+  array Constant, custom callables) return an array, which is copied in.
 * other devices: generated on the CPU, then copied to the device once,
   through a small pinned staging buffer for large tensors.
+
+A :class:`Writer` plans all the weights of a call first and writes afterwards
+(see its docstring).
 """
 
 from __future__ import annotations
