@@ -81,7 +81,8 @@ def shard_box(
     chunks)``, the last ones shorter or empty; torch's
     ``Shard.local_shard_size_and_offset``); an empty shard sits at the end of
     the dimension, where torch puts it. Tests hold it equal to torch's
-    ``compute_local_shape_and_global_offset``, which is ten times slower.
+    ``compute_local_shape_and_global_offset``, which computes with tensors and
+    takes about 100 us a call.
     """
     shard, _ = _dtensor_api()
     size, offset = list(shape), [0] * len(shape)
@@ -118,14 +119,16 @@ def local_part(
             )
     # under no_grad, to_local is the DTensor's own local tensor (read here without the
     # Parameter wrapper to_local adds for parameters: only its memory is written)
-    local = tensor._local_tensor if not torch.is_grad_enabled() else tensor.to_local()  # type: ignore[attr-defined]
+    local = None if torch.is_grad_enabled() else getattr(tensor, "_local_tensor", None)
+    if local is None:
+        local = tensor.to_local()  # type: ignore[attr-defined]
     found = None if meshes is None else meshes.get(id(mesh))
     if found is None:
         found = (tuple(mesh.shape), mesh.get_coordinate())
         if meshes is not None:
             meshes[id(mesh)] = found
     mesh_shape, coordinate = found
-    if coordinate is None:  # a sub-mesh without this rank: it holds nothing
+    if coordinate is None:  # a sub-mesh without this rank: it holds nothing (an empty local)
         return local, (0,) * tensor.dim(), True
     shape, offset = shard_box(tuple(tensor.shape), mesh_shape, coordinate, placements)
     if tuple(local.shape) != shape:  # pragma: no cover - torch's own invariant

@@ -178,6 +178,8 @@ def _plan(
 ) -> tuple[torch.Tensor, Box] | None:
     """``(block of the local tensor, its Keras box)``: the rows of ``part`` this process holds
     (``local``, at ``offset`` in the part's tensor), or None if it holds none."""
+    if local.numel() == 0:  # (also a rank outside the DTensor's mesh, whose local is 1-D)
+        return None
     shape = part.tensor.shape
     keras = list(part.keras_box)
     slices = []
