@@ -96,8 +96,13 @@ def _worker(rank: int, world: int, port: int, outdir: str) -> None:
     dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world)
     try:
         _checks(rank, world, outdir)
-    finally:
+        dist.barrier()  # every rank is past its last collective and has written its files
+    except BaseException:
         dist.destroy_process_group()
+        raise
+    # then leave without gloo's teardown, which aborted a rank now and then on this 2-core
+    # machine ("terminate called without an active exception", SIGABRT), after every check
+    os._exit(0)
 
 
 def _checks(rank: int, world: int, outdir: str) -> None:
