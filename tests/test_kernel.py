@@ -117,7 +117,7 @@ def test_without_the_kernel_the_reference_is_used(monkeypatch: pytest.MonkeyPatc
 
     monkeypatch.setattr(_kernel, "_fast", None)
     assert not _kernel.available()
-    assert _kernel.fill_runs("normal", (1, 2), None, np.empty(1, np.float32), None) is False
+    assert _kernel.bind_runs("normal", (1, 2), None, np.empty(1, np.float32), None) is None
     got = _sample.sample("normal", 1, 0, shape, region, np.dtype(np.float32), 0.0, 1.0)
     _assert_same_bits(expected, got, "fallback")
     with pytest.raises(RuntimeError, match="not available"):
@@ -205,16 +205,16 @@ def test_instruction_sets_reported() -> None:
 
 
 @needs_fast
-def test_fill_runs_declines_what_it_does_not_handle() -> None:
+def test_bind_runs_declines_what_it_does_not_handle() -> None:
     from weightinit._engine._layout import runs_of
 
     runs = runs_of((8,), ((0, 8),))
     transform = _sample._Transform("normal", 0.0, 1.0, np.dtype(np.float32))
     strided = np.empty(16, np.float32)[::2]
-    assert _kernel.fill_runs("normal", (1, 2), runs, strided, transform) is False
+    assert _kernel.bind_runs("normal", (1, 2), runs, strided, transform) is None
     ints = np.empty(8, np.int32)
-    assert _kernel.fill_runs("normal", (1, 2), runs, ints, transform) is False
-    assert _kernel.fill_runs("poisson", (1, 2), runs, np.empty(8, np.float32), transform) is False
+    assert _kernel.bind_runs("normal", (1, 2), runs, ints, transform) is None
+    assert _kernel.bind_runs("poisson", (1, 2), runs, np.empty(8, np.float32), transform) is None
 
 
 @needs_fast

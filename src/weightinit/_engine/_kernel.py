@@ -28,7 +28,7 @@ try:  # pragma: no cover - depends on the build
 except ImportError:  # pragma: no cover
     _fast = None
 
-__all__ = ["available", "bind_runs", "bind_strided", "fill_runs", "fill_strided", "getenv", "num_threads"]
+__all__ = ["available", "bind_runs", "bind_strided", "getenv", "num_threads"]
 
 KIND_CODES = {"uniform": 0, "normal": 1, "truncated_normal": 2}
 # by dtype name, so that bfloat16 needs no import of ml_dtypes here
@@ -123,31 +123,6 @@ def _usable(kind: str, out: Any, runs: Any) -> int | None:
     return code
 
 
-def fill_runs(kind: str, key: tuple[int, int], runs: Any, flat: Any, transform: Any) -> bool:
-    """Fill ``flat`` with the values of ``runs``; False if the kernel cannot.
-
-    ``runs`` is a ``_layout.Runs``, ``flat`` the contiguous 1-D output (its
-    elements in run order) and ``transform`` the ``_sample._Transform`` whose
-    parameters (already rounded to the work precision) the kernel uses.
-    The caller decides whether to use the kernel (``available``).
-    """
-    call = bind_runs(kind, key, runs, flat, transform)
-    if call is None:
-        return False
-    call()
-    return True
-
-
-def fill_strided(kind: str, key: tuple[int, int], runs: Any, out: Any, transform: Any) -> bool:
-    """Like :func:`fill_runs` for a strided ``out`` (the region's shape, non-negative strides,
-    no overlapping elements, writable); False if the kernel cannot."""
-    call = bind_strided(kind, key, runs, out, transform)
-    if call is None:
-        return False
-    call()
-    return True
-
-
 def _nothing() -> None:
     """The fill of an empty output."""
 
@@ -159,8 +134,14 @@ def _assign(out: Any, value: Any) -> None:
 def bind_runs(
     kind: str, key: tuple[int, int], runs: Any, flat: Any, transform: Any
 ) -> Callable[[], None] | None:
-    """:func:`fill_runs` made ready: a function of no arguments that does it (every argument
-    checked and converted now), or None if the kernel cannot."""
+    """The kernel's fill of ``flat`` with the values of ``runs``, made ready: a function of no
+    arguments (every argument checked and converted now), or None if the kernel cannot.
+
+    ``runs`` is a ``_layout.Runs``, ``flat`` the contiguous 1-D output (its
+    elements in run order) and ``transform`` the ``_sample._Transform`` whose
+    parameters (already rounded to the work precision) the kernel uses.
+    The caller decides whether to use the kernel (``available``).
+    """
     if _fast is None:
         return None
     code = _usable(kind, flat, runs)
@@ -188,8 +169,8 @@ def bind_runs(
 def bind_strided(
     kind: str, key: tuple[int, int], runs: Any, out: Any, transform: Any
 ) -> Callable[[], None] | None:
-    """:func:`fill_strided` made ready, like :func:`bind_runs`; the scratch is allocated when
-    the function runs."""
+    """Like :func:`bind_runs` for a strided ``out`` (the region's shape, non-negative strides,
+    no overlapping elements, writable); the scratch is allocated when the function runs."""
     if _fast is None or not hasattr(_fast, "fill_strided"):
         return None
     code = _usable(kind, out, runs)
