@@ -18,6 +18,7 @@ from ._validation import (
     normalize_shape,
     region_of,
     region_shape,
+    whole_region,
 )
 
 __all__ = ["Initializer"]
@@ -144,7 +145,7 @@ class BuiltinInitializer(Initializer):
         if dtype_name(dtype) not in self.dtypes:
             resolve_dtype(dtype, self.dtypes, owner)  # raises, naming the choices
         self._check_shape(shape)
-        whole = all(lo == 0 and hi == n for (lo, hi), n in zip(region, shape, strict=True))
+        whole = region == whole_region(shape)
         label = f"{owner} of shape " if whole else f"{owner}: the index= slice of {shape}, of shape "
         check_output_size(region_shape(region), dtype, label, self._work_bytes(shape))
         return self._generate(shape, region, dtype, whole)

@@ -7,6 +7,7 @@ dimension, no slice outside the tensor, no allocation over the size cap.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import operator
@@ -215,6 +216,13 @@ def region_of(shape: Shape, region: Region | None) -> Region:
     return region
 
 
+@functools.lru_cache(maxsize=256)
+def whole_region(shape: Shape) -> Region:
+    """The region of all of ``shape`` (a tuple of ints), remembered: adapters compare a region
+    with it for every weight."""
+    return tuple((0, d) for d in shape)
+
+
 def region_shape(region: Region) -> Shape:
     return tuple(stop - start for start, stop in region)
 
@@ -223,10 +231,11 @@ def check_output_size(out_shape: Shape, dtype: np.dtype[Any], owner: str, extra_
     """Raise before allocating if the output plus working memory exceeds the cap."""
     # numpy cannot make even an empty array whose non-zero dimensions times the itemsize reach
     # 2**63 ("array is too big"): say so in our words
-    if math.prod(d for d in out_shape if d) * dtype.itemsize >= MAX_ELEMENTS:
+    n = math.prod(out_shape)  # (when it is not 0 it is also the product of the non-zero dimensions)
+    if (n or math.prod(d for d in out_shape if d)) * dtype.itemsize >= MAX_ELEMENTS:
         raise ResourceLimitError(
             f"{owner}{out_shape} as {dtype.name} cannot be represented: its non-zero dimensions times "
             f"the item size ({dtype.itemsize} bytes) reach 2**63, even though it holds no element."
         )
-    nbytes = math.prod(out_shape) * dtype.itemsize + extra_bytes
+    nbytes = n * dtype.itemsize + extra_bytes
     check_bytes(nbytes, lambda: f"{owner}{out_shape} as {dtype.name}")

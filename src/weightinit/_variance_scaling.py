@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, Literal
 
@@ -49,6 +50,23 @@ def variance_scaling_params(
     if distribution == "untruncated_normal":
         return "normal", math.sqrt(s)
     return "uniform", math.sqrt(3.0 * s)
+
+
+@functools.lru_cache(maxsize=256)
+def _keras_fans(shape: Shape) -> tuple[int, int]:
+    """Keras's fans of ``shape`` (a tuple), remembered: a model has few distinct shapes."""
+    return fans_of(shape)
+
+
+@functools.lru_cache(maxsize=256, typed=True)  # a model has few distinct fans
+def _draw_args(
+    scale: float, mode: str, distribution: str, fan_in: int, fan_out: int, owner: str
+) -> tuple[str, float, float, str]:
+    """``(kind, a, b, what)`` for ``RandomInitializer._draw``: the engine's distribution and
+    parameters for these fans, and their description for its overflow error."""
+    kind, param = variance_scaling_params(scale, mode, distribution, fan_in, fan_out, owner)
+    what = f"scale={scale} (mode={mode}, fan_in={fan_in}, fan_out={fan_out})"
+    return (kind, -param, param, what) if kind == "uniform" else (kind, 0.0, param, what)
 
 
 class VarianceScaling(RandomInitializer):
@@ -105,6 +123,8 @@ class VarianceScaling(RandomInitializer):
 
     def fans(self, shape: Shape) -> tuple[int, int]:
         """``(fan_in, fan_out)`` this initializer uses for ``shape``."""
+        if self.input_axes is None and self.output_axes is None:
+            return _keras_fans(shape)
         return fans_of(shape, self.input_axes, self.output_axes)
 
     def _check_shape(self, shape: Shape) -> None:
@@ -112,13 +132,8 @@ class VarianceScaling(RandomInitializer):
 
     def _generate(self, shape: Shape, region: Region, dtype: np.dtype[Any], whole: bool) -> NDArray[Any]:
         fan_in, fan_out = self.fans(shape)
-        kind, param = variance_scaling_params(
-            self.scale, self.mode, self.distribution, fan_in, fan_out, type(self).__name__
-        )
-        what = f"scale={self.scale} (mode={self.mode}, fan_in={fan_in}, fan_out={fan_out})"
-        if kind == "uniform":
-            return self._draw(kind, shape, region, dtype, whole, -param, param, what)
-        return self._draw(kind, shape, region, dtype, whole, 0.0, param, what)
+        kind, a, b, what = _draw_args(self.scale, self.mode, self.distribution, fan_in, fan_out, type(self).__name__)
+        return self._draw(kind, shape, region, dtype, whole, a, b, what)
 
     def get_config(self) -> dict[str, Any]:
         return {

@@ -78,16 +78,17 @@ def _cpu_count() -> int:
 
 def num_threads() -> int:
     """Threads per call: the CPU count, capped by ``WEIGHTINIT_NUM_THREADS`` when set."""
-    n = _cpu_count()
     env = (getenv("WEIGHTINIT_NUM_THREADS") or "").strip()
     if env:
         try:
             cap = int(env)
         except ValueError:
             cap = 0
-        if cap >= 1:
-            n = min(n, cap)
-    return n
+        if cap == 1:  # (asking for the CPUs is a system call)
+            return 1
+        if cap > 1:
+            return min(_cpu_count(), cap)
+    return _cpu_count()
 
 
 @functools.lru_cache(maxsize=256)
@@ -102,6 +103,7 @@ def _runs_args(runs: Any) -> tuple[Any, ...]:
     )
 
 
+@functools.lru_cache(maxsize=256)  # (transforms are shared and read-only)
 def _transform_args(kind: str, transform: Any) -> tuple[float, float, float]:
     """The kernel's transform parameters ``(p0, p1, below_high)``."""
     bh = float(transform.below_high) if kind == "uniform" else 0.0
@@ -111,11 +113,12 @@ def _transform_args(kind: str, transform: Any) -> tuple[float, float, float]:
 def _usable(kind: str, out: Any, runs: Any) -> int | None:
     """The kernel's dtype code for writing ``runs`` into ``out``, or None if it cannot."""
     code = DTYPE_CODES.get(dtype_name(out.dtype))
+    flags = out.flags
     if (
         code is None
         or kind not in KIND_CODES
-        or not out.flags.writeable
-        or not out.flags.aligned  # the kernel refuses misaligned items: the reference writes them
+        or not flags.writeable
+        or not flags.aligned  # the kernel refuses misaligned items: the reference writes them
         or len(runs.outer_sizes) > MAX_OUTER_DIMS
         or (out.size and out.size != runs.count * runs.length)
     ):
@@ -180,17 +183,8 @@ def bind_strided(
         return _nothing
     if transform.constant is not None:
         return functools.partial(_assign, out, transform.constant)
-    # chunks of whole rows of the last axis, a multiple of a cache line of them, about
-    # SCATTER_CHUNK elements when rows are short: every chunk of a transposing destination
-    # (a Keras (in, out) matrix into torch's (out, in) memory) then starts on a line boundary
-    # and writes whole lines, which the kernel streams
     isz = out.dtype.itemsize
-    last = out.shape[-1] if out.ndim else 1
-    line = 64 // isz
-    if last <= (1 << 20):
-        chunk = last * max(line, _fast.SCATTER_CHUNK // last // line * line)
-    else:
-        chunk = _fast.SCATTER_CHUNK
+    chunk = _scatter_chunk(out.shape[-1] if out.ndim else 1, isz)
     return functools.partial(
         _strided,
         chunk * isz,  # the calling thread's scratch
@@ -211,6 +205,19 @@ def bind_strided(
         ),
         out,  # kept alive until the fill is done
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _scatter_chunk(last: int, isz: int) -> int:
+    """Elements per chunk of a strided fill whose last axis has ``last`` elements of ``isz``
+    bytes: whole rows of the last axis, a multiple of a cache line of them, about
+    SCATTER_CHUNK elements when rows are short. Every chunk of a transposing destination (a
+    Keras (in, out) matrix into torch's (out, in) memory) then starts on a line boundary and
+    writes whole lines, which the kernel streams."""
+    line = 64 // isz
+    if last <= (1 << 20):
+        return int(last * max(line, _fast.SCATTER_CHUNK // last // line * line))
+    return int(_fast.SCATTER_CHUNK)
 
 
 def _strided(scratch_bytes: int, head: tuple[Any, ...], tail: tuple[Any, ...], out: Any) -> None:

@@ -14,11 +14,10 @@ from torch import nn
 from .. import _serialization
 from .._errors import InvalidArgumentError, InvalidTypeError, short_repr
 from .._random import RandomInitializer
-from .._seed import SeedGenerator
-from ._records import InitRecord, record
+from .._seed import SeedGenerator, _check_int_seed
+from ._records import InitRecord, forget, record
 from ._rules import ROLES, Weight, weights_of
-from ._seeds import param_seed
-from ._tensors import Shards
+from ._seeds import derived_seed, param_seed
 from ._write import Writer
 
 __all__ = ["InitReport", "UninitializedParametersWarning", "init_module"]
@@ -73,13 +72,14 @@ def _check_keywords(mapping: Mapping[str, Any], what: str) -> dict[str, Any]:
 
 
 def _seeded(template: Any, root: int, name: str) -> Any:
-    """``template`` with the seed derived from (its int seed, else ``root``, and ``name``)."""
+    """``template`` with the seed derived from (its int seed, else the checked ``root``, and
+    ``name``)."""
     if not isinstance(template, RandomInitializer):
         return template  # deterministic, or a custom callable: used as given
     base = template._init_seed
     if type(template).__module__.startswith("weightinit.") and (base is None or type(base) is int):
-        # a copy: the other arguments are not checked again
-        return template._with_seed(param_seed(root if base is None else base, name))
+        # a copy: the other arguments are not checked again (nor the seed: its constructor did)
+        return template._with_seed(derived_seed(root if base is None else base, name))
     config = template.get_config()  # a subclass of the user's: through its own __init__
     base = config.get("seed")
     config["seed"] = param_seed(root if base is None else int(base), name)
@@ -98,8 +98,7 @@ def init_module(
 ) -> InitReport:
     if not isinstance(module, nn.Module):
         raise InvalidTypeError(f"Argument `module` must be a torch.nn.Module. Received: {short_repr(module)}")
-    root = param_seed(seed, "")  # validates the seed
-    del root
+    root = _check_int_seed(seed, "seed", "init_module")
     global_ = _check_keywords(overrides, "init_module keywords")
     types: list[tuple[type[nn.Module], dict[str, Any]]] = []
     for cls, mapping in (per_type or {}).items():
@@ -113,39 +112,66 @@ def init_module(
 
     plan: list[tuple[Weight, Any]] = []
     defaults: dict[Any, Any] = {}  # Keras's default of each kind, made once, copied per weight
+    overridden = bool(global_ or types or names)
     claimed: set[int] = set()
     skipped: list[str] = []
-    for prefix, sub in module.named_modules(remove_duplicate=True):
+    for prefix, sub in _walk(module):
         weights = weights_of(sub, prefix, unit_forget_bias)
         if weights:
             covered: set[int] = set()
             for w in weights:
-                tensors = {id(p.tensor) for p in w.parts}
-                if not claimed.isdisjoint(tensors):
-                    continue  # a tied tensor, already initialized under its first name
-                covered |= tensors
-                plan.append((w, _choose(w, sub, global_, types, names, seed, defaults)))
+                parts = w.parts
+                if len(parts) == 1:
+                    key = id(parts[0].tensor)
+                    if key in claimed:
+                        continue  # a tied tensor, already initialized under its first name
+                    covered.add(key)
+                else:
+                    tensors = {id(p.tensor) for p in parts}
+                    if not claimed.isdisjoint(tensors):
+                        continue
+                    covered |= tensors
+                template = _chosen(w, sub, global_, types, names) if overridden and not w.fixed else None
+                if template is None:
+                    template = defaults.get(w.default)
+                    if template is None:
+                        template = defaults[w.default] = w.default()
+                plan.append((w, _seeded(template, root, w.seed_name)))
             claimed |= covered
         for local, p in sub._parameters.items():
             if p is not None and id(p) not in claimed:
                 skipped.append(f"{prefix}.{local}" if prefix else local)
                 claimed.add(id(p))
-    shards = Shards()
-    writer = Writer(shards)
+    writer = Writer()
     initialized: dict[str, InitRecord] = {}
     records: list[tuple[torch.Tensor, InitRecord]] = []
     with torch.no_grad():  # (a DTensor's to_local is then its local tensor, not an autograd op)
         for w, init in plan:  # dtype, meta and overlap errors here, before anything is written
-            writer.add(init, w.shape, w.parts, w.names[0])
+            parts = w.parts
+            writer.add(init, w.shape, parts, w.names[0])
             for action in w.after:
                 writer.then(action)
+            if len(parts) == 1:
+                name = w.names[0]
+                if name not in initialized:
+                    rec = initialized[name] = InitRecord(init, w.layout, name, w.shape)
+                    records.append((parts[0].tensor, rec))
+                continue
             for part, name in _part_names(w):
                 if name not in initialized:
                     rec = initialized[name] = InitRecord(init, w.layout, name, w.shape)
                     records.append((part.tensor, rec))
-        writer.run()
-    for tensor, rec in records:
-        record(tensor, rec)
+        # the records go in before the writes, whose sweep of the caches would make this loop
+        # slow; a write that fails takes them back (its tensors hold neither their old values
+        # nor the new ones)
+        for tensor, rec in records:
+            record(tensor, rec)
+        try:
+            writer.run()
+        except BaseException:
+            for tensor, _ in records:
+                forget(tensor)
+            raise
     if skipped and warn:
         shown = ", ".join(skipped[:8]) + (f", ... ({len(skipped)} in all)" if len(skipped) > 8 else "")
         warnings.warn(
@@ -155,6 +181,25 @@ def init_module(
             stacklevel=3,
         )
     return InitReport(initialized, tuple(skipped))
+
+
+def _walk(module: nn.Module) -> list[tuple[str, nn.Module]]:
+    """``list(module.named_modules())``: each module once, under its first qualified name,
+    parents before children, children in registration order (without a generator per module)."""
+    out: list[tuple[str, nn.Module]] = []
+    seen: set[int] = set()
+    stack = [("", module)]
+    while stack:
+        prefix, m = stack.pop()
+        if id(m) in seen:
+            continue
+        seen.add(id(m))
+        out.append((prefix, m))
+        children = m._modules
+        if children:
+            dot = prefix + "." if prefix else ""
+            stack.extend((dot + name, child) for name, child in reversed(children.items()) if child is not None)
+    return out
 
 
 def _part_names(w: Weight) -> list[tuple[Any, str]]:
@@ -172,32 +217,20 @@ def _part_names(w: Weight) -> list[tuple[Any, str]]:
     return out
 
 
-def _choose(
+def _chosen(
     w: Weight,
     module: nn.Module,
     global_: dict[str, Any],
     types: list[tuple[type[nn.Module], dict[str, Any]]],
     names: list[tuple[str, Any]],
-    seed: int,
-    defaults: dict[Any, Any],
 ) -> Any:
-    """The initializer of a Keras weight: per_name > per_type > keyword > Keras default."""
+    """The override of a Keras weight (per_name > per_type > keyword), or None for Keras's
+    default."""
+    for pattern, init in names:
+        if any(fnmatch.fnmatchcase(n, pattern) for n in w.names):
+            return init
     key = f"{w.role}_initializer"
-    template = None
-    if not w.fixed:
-        for pattern, init in names:
-            if any(fnmatch.fnmatchcase(n, pattern) for n in w.names):
-                template = init
-                break
-        if template is None:
-            for cls, mapping in types:
-                if isinstance(module, cls) and key in mapping:
-                    template = mapping[key]
-                    break
-        if template is None:
-            template = global_.get(key)
-    if template is None:
-        template = defaults.get(w.default)
-        if template is None:
-            template = defaults[w.default] = w.default()
-    return _seeded(template, seed, w.seed_name)
+    for cls, mapping in types:
+        if isinstance(module, cls) and key in mapping:
+            return mapping[key]
+    return global_.get(key)

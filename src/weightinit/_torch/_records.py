@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["InitRecord", "record", "record_of"]
+__all__ = ["InitRecord", "forget", "record", "record_of"]
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,13 @@ def record(tensor: torch.Tensor, rec: InitRecord) -> None:
         return
     ref = weakref.ref(tensor, functools.partial(_forget, key))
     _RECORDS[key] = (ref, rec)
+
+
+def forget(tensor: torch.Tensor) -> None:
+    """Drop ``tensor``'s record, if any."""
+    found = _RECORDS.get(id(tensor))
+    if found is not None and found[0]() is tensor:
+        del _RECORDS[id(tensor)]
 
 
 def record_of(tensor: torch.Tensor) -> InitRecord | None:

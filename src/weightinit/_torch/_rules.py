@@ -100,17 +100,19 @@ def _whole(shape: tuple[int, ...]) -> Box:
     return tuple((0, n) for n in shape)
 
 
-@functools.lru_cache(maxsize=64)
-def _perm(layout: str, rank: int) -> tuple[int, ...]:
-    return torch_to_keras_perm(layout, rank)
+@functools.lru_cache(maxsize=256)
+def _geometry(layout: str, torch_shape: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[int, ...], Box]:
+    """``(perm, Keras shape, its whole box)`` of a tensor of ``torch_shape`` in ``layout``."""
+    perm = torch_to_keras_perm(layout, len(torch_shape))
+    shape = keras_shape(tuple(torch_shape), perm)
+    return perm, shape, _whole(shape)
 
 
 def _simple(
     role: str, tensor: torch.Tensor, name: str, layout: str, default: Factory, perm_layout: str = "keras"
 ) -> Weight:
-    perm = _perm(perm_layout, tensor.dim())
-    shape = keras_shape(tuple(tensor.shape), perm)
-    return Weight(role, shape, [Part(tensor, _whole(shape), perm)], name, (name,), layout, default)
+    perm, shape, box = _geometry(perm_layout, tensor.shape)
+    return Weight(role, shape, [Part(tensor, box, perm)], name, (name,), layout, default)
 
 
 def _q(prefix: str, local: str) -> str:
@@ -118,9 +120,10 @@ def _q(prefix: str, local: str) -> str:
 
 
 def _dense(m: nn.Linear, p: str) -> list[Weight]:
-    out = [_simple("kernel", m.weight, _q(p, "weight"), "torch", _glorot(), "torch")]
-    if m.bias is not None:
-        out.append(_simple("bias", m.bias, _q(p, "bias"), "keras", _zeros))
+    out = [_simple("kernel", _own(m, "weight"), _q(p, "weight"), "torch", _glorot(), "torch")]
+    bias = _own(m, "bias")
+    if bias is not None:
+        out.append(_simple("bias", bias, _q(p, "bias"), "keras", _zeros))
     return out
 
 
@@ -173,8 +176,9 @@ def _zero_row(weight: torch.Tensor, row: int) -> None:
 
 
 def _own(m: nn.Module, name: str) -> Any:
-    """``getattr(m, name, None)``, first from the registered parameters and buffers (a missing
-    name costs getattr an exception, and most norms lack two of the four)."""
+    """``getattr(m, name, None)``, first from the registered parameters and buffers (which
+    ``Module.__getattr__`` reaches only after a failed lookup; a missing name costs getattr an
+    exception, and most norms lack two of the four)."""
     found: Any = m._parameters.get(name)
     if found is None:
         found = m._buffers.get(name)
@@ -305,15 +309,17 @@ def _mha(m: nn.MultiheadAttention, p: str) -> list[Weight]:
     out = []
     e = m.embed_dim
     projections = ("query", "key", "value")
-    if m.in_proj_weight is not None:
+    weight = _own(m, "in_proj_weight")
+    if weight is not None:
         name = _q(p, "in_proj_weight")
+        shape = (weight.shape[1], e)
+        box = _whole(shape)
         for i, proj in enumerate(projections):
-            shape = (m.in_proj_weight.shape[1], e)
             out.append(
                 Weight(
                     "kernel",
                     shape,
-                    [Part(m.in_proj_weight, _whole(shape), (1, 0), (i * e, (i + 1) * e))],
+                    [Part(weight, box, (1, 0), (i * e, (i + 1) * e))],
                     f"{name}:{proj}",
                     (name,),
                     f"keras MultiHeadAttention {proj} kernel (in, heads*head_dim)",
@@ -323,14 +329,15 @@ def _mha(m: nn.MultiheadAttention, p: str) -> list[Weight]:
     else:
         for local in ("q_proj_weight", "k_proj_weight", "v_proj_weight"):
             out.append(_simple("kernel", getattr(m, local), _q(p, local), "torch", _glorot(), "torch"))
-    if m.in_proj_bias is not None:
+    bias = _own(m, "in_proj_bias")
+    if bias is not None:
         name = _q(p, "in_proj_bias")
         for i, proj in enumerate(projections):
             out.append(
                 Weight(
                     "bias",
                     (e,),
-                    [Part(m.in_proj_bias, ((0, e),), (0,), (i * e, (i + 1) * e))],
+                    [Part(bias, ((0, e),), (0,), (i * e, (i + 1) * e))],
                     f"{name}:{proj}",
                     (name,),
                     f"keras MultiHeadAttention {proj} bias",

@@ -98,30 +98,50 @@ def shard_box(
 
 
 def local_part(
-    tensor: torch.Tensor, meshes: dict[int, tuple[Any, Any]] | None = None
+    tensor: torch.Tensor, meshes: dict[Any, Any] | None = None
 ) -> tuple[torch.Tensor, tuple[int, ...], bool]:
     """``(local tensor, its offset in the global tensor, is_dtensor)``.
 
     For a DTensor (any mesh; Shard(d) / Replicate placements, uneven shards
     included) the local shard and where it sits, as torch's own chunking puts
-    it; for a plain tensor the tensor itself at offset 0. ``meshes`` keeps
-    each mesh's shape and this rank's coordinate (``Shards``: one pass).
+    it; for a plain tensor the tensor itself at offset 0. ``meshes`` keeps,
+    for one pass over a model (``Shards``), each mesh's shape and this rank's
+    coordinate and the shard boxes found so far.
     """
     if not _is_dtensor(tensor):
         return tensor, (0,) * tensor.dim(), False
-    kinds = _dtensor_api()
     mesh, placements = tensor.device_mesh, tensor.placements  # type: ignore[attr-defined]
+    # under no_grad, to_local is the DTensor's own local tensor (read here without the
+    # Parameter wrapper to_local adds for parameters: only its memory is written)
+    local = None if torch.is_grad_enabled() else getattr(tensor, "_local_tensor", None)
+    if local is None:
+        local = tensor.to_local()  # type: ignore[attr-defined]
+    key = (id(mesh), placements, tensor.shape)  # (the shard's box depends on nothing else)
+    found = None if meshes is None else meshes.get(key)
+    if found is None:
+        found = _shard_of(tensor, mesh, placements, meshes)
+        if meshes is not None:
+            meshes[key] = found
+    shape, offset = found
+    if shape is not None and local.shape != shape:  # pragma: no cover - torch's own invariant
+        raise InvalidArgumentError(
+            f"DTensor local shard has shape {tuple(local.shape)}, expected {shape} at {offset}."
+        )
+    return local, offset, True
+
+
+def _shard_of(
+    tensor: torch.Tensor, mesh: Any, placements: Sequence[Any], meshes: dict[Any, Any] | None
+) -> tuple[tuple[int, ...] | None, tuple[int, ...]]:
+    """``(local shape, offset)`` of this rank's shard of a DTensor (see :func:`local_part`);
+    the shape is None on a rank outside the mesh (its local tensor is empty, of any shape)."""
+    kinds = _dtensor_api()
     for placement in placements:
         if type(placement) not in kinds:  # not Partial, nor a strided shard
             raise InvalidArgumentError(
                 f"Cannot initialize a DTensor with placement {placement!r}: weightinit fills "
                 "Shard(d) and Replicate placements (a Partial tensor has no values of its own)."
             )
-    # under no_grad, to_local is the DTensor's own local tensor (read here without the
-    # Parameter wrapper to_local adds for parameters: only its memory is written)
-    local = None if torch.is_grad_enabled() else getattr(tensor, "_local_tensor", None)
-    if local is None:
-        local = tensor.to_local()  # type: ignore[attr-defined]
     found = None if meshes is None else meshes.get(id(mesh))
     if found is None:
         found = (tuple(mesh.shape), mesh.get_coordinate())
@@ -129,13 +149,8 @@ def local_part(
             meshes[id(mesh)] = found
     mesh_shape, coordinate = found
     if coordinate is None:  # a sub-mesh without this rank: it holds nothing (an empty local)
-        return local, (0,) * tensor.dim(), True
-    shape, offset = shard_box(tuple(tensor.shape), mesh_shape, coordinate, placements)
-    if tuple(local.shape) != shape:  # pragma: no cover - torch's own invariant
-        raise InvalidArgumentError(
-            f"DTensor local shard has shape {tuple(local.shape)}, expected {shape} at {offset}."
-        )
-    return local, offset, True
+        return None, (0,) * tensor.dim()
+    return shard_box(tuple(tensor.shape), mesh_shape, coordinate, placements)
 
 
 class Shards:
@@ -145,20 +160,21 @@ class Shards:
     __slots__ = ("_meshes", "_parts")
 
     def __init__(self) -> None:
-        self._parts: dict[int, tuple[torch.Tensor, tuple[int, ...], bool]] = {}
-        self._meshes: dict[int, tuple[Any, Any]] = {}
+        self._parts: dict[int, tuple[torch.Tensor, tuple[int, ...], np.dtype[Any]]] = {}
+        self._meshes: dict[Any, Any] = {}
 
     def local_part(
         self, tensor: torch.Tensor, what: str = "the tensor"
-    ) -> tuple[torch.Tensor, tuple[int, ...], bool]:
-        """:func:`local_part`, after checking the dtype and, on the local tensor, that it can be
-        written in place (``what`` names the tensor in the errors)."""
+    ) -> tuple[torch.Tensor, tuple[int, ...], np.dtype[Any]]:
+        """``(local tensor, offset, numpy dtype)``: :func:`local_part` and :func:`numpy_dtype`,
+        after checking on the local tensor that it can be written in place (``what`` names the
+        tensor in the errors)."""
         found = self._parts.get(id(tensor))
         if found is None:
-            numpy_dtype(tensor, what)
-            found = local_part(tensor, self._meshes)
-            check_writable(found[0], what)
-            self._parts[id(tensor)] = found
+            dtype = numpy_dtype(tensor, what)
+            local, offset, _ = local_part(tensor, self._meshes)
+            check_writable(local, what)
+            found = self._parts[id(tensor)] = (local, offset, dtype)
         return found
 
 

@@ -76,14 +76,12 @@ def _direct(init: Any) -> bool:
     )
 
 
-def _is_constant(init: Any) -> bool:
-    """Whether ``init`` is weightinit's Zeros, Ones or a scalar Constant: one value throughout."""
-    cls = type(init)
-    return cls is Zeros or cls is Ones or (cls is Constant and np.ndim(init.value) == 0)
+#: _direct of each initializer class met so far
+_DIRECT: dict[type[Any], bool] = {}
 
 
 def _fill_value(init: Any, dtype: np.dtype[Any]) -> torch.Tensor:
-    """The one value of a constant ``init`` (see :func:`_is_constant`) in ``dtype``, as a 0-d
+    """The one value of a constant ``init`` (Zeros, Ones, a scalar Constant) in ``dtype``, as a 0-d
     CPU tensor made by the initializer (range-checked and rounded as it does)."""
     value = init.value.item() if isinstance(init.value, np.ndarray) else init.value
     return _made_value(type(init).__name__, repr(value), value, dtype)
@@ -173,29 +171,50 @@ def _to_device(values: NDArray[Any], dst: torch.Tensor, stage_bytes: int = STAGE
             event.synchronize()
 
 
-def _plan(
-    part: Part, rank: int, local: torch.Tensor, offset: tuple[int, ...]
-) -> tuple[torch.Tensor, Box] | None:
-    """``(block of the local tensor, its Keras box)``: the rows of ``part`` this process holds
-    (``local``, at ``offset`` in the part's tensor), or None if it holds none."""
-    if local.numel() == 0:  # (also a rank outside the DTensor's mesh, whose local is 1-D)
-        return None
-    shape = part.tensor.shape
+#: what _box_of finds for a block this process holds no rows of (compared by identity)
+_NOTHING: tuple[Any, Box] = (None, ())
+
+
+def _box_of(part: Part, offset: tuple[int, ...], held: tuple[int, ...]) -> tuple[Any, Box]:
+    """``(index into the local tensor, or None for all of it; the Keras box of those rows)`` of
+    ``part`` for a process holding the block ``held`` (its local shape) at ``offset`` of the
+    part's tensor; :data:`_NOTHING` if it holds none of the part's rows."""
+    if math.prod(held) == 0:  # (also a rank outside the DTensor's mesh, whose local is 1-D)
+        return _NOTHING
     keras = list(part.keras_box)
     slices = []
     whole = True
-    for j, (n_global, off, n) in enumerate(zip(shape, offset, local.shape, strict=True)):
+    for j, (n_global, off, n) in enumerate(zip(part.tensor.shape, offset, held, strict=True)):
         blo, bhi = part.rows if j == 0 and part.rows is not None else (0, n_global)
         lo, hi = max(blo, off), min(bhi, off + n)
         if lo >= hi:
-            return None
+            return _NOTHING
         whole = whole and lo == off and hi == off + n
         slices.append(slice(lo - off, hi - off))
         k = part.perm[j]
         start = part.keras_box[k][0]
         keras[k] = (start + lo - blo, start + hi - blo)
-    assert len(keras) == rank
-    return (local if whole else local[tuple(slices)]), tuple(keras)
+    return (None if whole else tuple(slices)), tuple(keras)
+
+
+def _plan(
+    part: Part, local: torch.Tensor, offset: tuple[int, ...], memo: dict[Any, Any]
+) -> tuple[torch.Tensor, Box] | None:
+    """``(block of the local tensor, its Keras box)``: the rows of ``part`` this process holds
+    (``local``, at ``offset`` in the part's tensor), or None if it holds none.
+
+    ``memo`` keeps the boxes found in this pass: a model repeats few geometries (every layer
+    of a transformer shards alike), and only the block's view is the tensor's own.
+    """
+    held = local.shape
+    key = (part.keras_box, part.perm, part.rows, part.tensor.shape, offset, held)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = _box_of(part, offset, held)
+    if found is _NOTHING:
+        return None
+    index, box = found
+    return (local if index is None else local[index]), box
 
 
 class Writer:
@@ -209,7 +228,7 @@ class Writer:
     untouched. Runs under ``torch.no_grad()`` (the caller's).
     """
 
-    __slots__ = ("_fills", "_jobs", "_shards", "_touched", "_values")
+    __slots__ = ("_boxes", "_fills", "_jobs", "_shards", "_touched", "_values")
 
     def __init__(self, shards: Shards | None = None) -> None:
         #: every tensor's local shard, found and checked (dtype, meta, overlap) once
@@ -218,24 +237,25 @@ class Writer:
         self._jobs: list[Callable[[], Any]] = []
         self._touched: dict[int, torch.Tensor] = {}  # tensors written through numpy
         self._values: dict[tuple[int, np.dtype[Any]], torch.Tensor] = {}  # constants' fill values
+        self._boxes: dict[Any, Any] = {}  # _plan's memo
 
     def add(self, init: Any, shape: tuple[int, ...], parts: Sequence[Part], what: str = "the tensor") -> None:
         """Plan the Keras weight ``init(shape)`` (only the boxes held here) into its parts
         (``what`` names their tensor in errors)."""
-        shards = self._shards
-        constant = _is_constant(init)
-        plans: list[tuple[Part, torch.Tensor, torch.Tensor, Box]] = []
+        cls = type(init)
+        constant = cls is Zeros or cls is Ones or (cls is Constant and np.ndim(init.value) == 0)
+        direct = _DIRECT.get(cls)
+        if direct is None:
+            direct = _DIRECT[cls] = _direct(init)
         for part in parts:
-            local, offset, _ = shards.local_part(part.tensor, what)
+            local, offset, dtype = self._shards.local_part(part.tensor, what)
             if constant and part.rows is None:  # one value over the whole (local) tensor
-                plans.append((part, local, local, part.keras_box))
-                continue
-            plan = _plan(part, len(shape), local, offset)
-            if plan is not None:
-                plans.append((part, local, *plan))
-        jobs = self._jobs
-        for part, local, block, box in plans:
-            dtype = numpy_dtype(local)
+                block = local
+            else:
+                plan = _plan(part, local, offset, self._boxes)
+                if plan is None:
+                    continue
+                block, box = plan
             if constant:  # biases and norms: one value, filled by torch on any device
                 value = self._values.get((id(init), dtype))
                 if value is None:  # (the initializer outlives the plan: its id is its own)
@@ -245,18 +265,18 @@ class Writer:
                 )
                 continue  # (fill_ bumps the tensor's version itself)
             self._touched[id(local)] = local
-            if block.is_cpu:
-                view = _keras_view(block, part.perm, len(shape), True)
-                if _direct(init):
-                    with writing_into(view, defer=True) as target:
-                        values = init._call_region(shape, dtype, box)
-                    if values is view:  # the engine's fill of the tensor's memory, prepared
-                        if target.job is not None:
-                            jobs.append(target.job)
-                        continue
-                jobs.append(functools.partial(_copy_in, init, shape, dtype, box, view))
-            else:
-                jobs.append(functools.partial(_copy_to_device, init, shape, dtype, box, block, part.perm))
+            if not block.is_cpu:
+                self._jobs.append(functools.partial(_copy_to_device, init, shape, dtype, box, block, part.perm))
+                continue
+            view = _keras_view(block, part.perm, len(shape), True)
+            if direct:
+                with writing_into(view, defer=True) as target:
+                    values = init._call_region(shape, dtype, box)
+                if values is view:  # the engine's fill of the tensor's memory, prepared
+                    if target.job is not None:
+                        self._jobs.append(target.job)
+                    continue
+            self._jobs.append(functools.partial(_copy_in, init, shape, dtype, box, view))
 
     def then(self, action: Callable[[], Any]) -> None:
         """Run ``action`` once everything added so far is written (padding rows, ...)."""
