@@ -11,7 +11,7 @@ import functools
 import math
 import numbers
 import operator
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -227,15 +227,22 @@ def region_shape(region: Region) -> Shape:
     return tuple(stop - start for start, stop in region)
 
 
-def check_output_size(out_shape: Shape, dtype: np.dtype[Any], owner: str, extra_bytes: int = 0) -> None:
-    """Raise before allocating if the output plus working memory exceeds the cap."""
+def check_output_size(
+    out_shape: Shape, dtype: np.dtype[Any], owner: str | Callable[[], str], extra_bytes: int = 0
+) -> None:
+    """Raise before allocating if the output plus working memory exceeds the cap; ``owner``
+    (or what it returns, called only for an error) starts the message."""
     # numpy cannot make even an empty array whose non-zero dimensions times the itemsize reach
     # 2**63 ("array is too big"): say so in our words
     n = math.prod(out_shape)  # (when it is not 0 it is also the product of the non-zero dimensions)
     if (n or math.prod(d for d in out_shape if d)) * dtype.itemsize >= MAX_ELEMENTS:
         raise ResourceLimitError(
-            f"{owner}{out_shape} as {dtype.name} cannot be represented: its non-zero dimensions times "
-            f"the item size ({dtype.itemsize} bytes) reach 2**63, even though it holds no element."
+            f"{_text(owner)}{out_shape} as {dtype.name} cannot be represented: its non-zero dimensions "
+            f"times the item size ({dtype.itemsize} bytes) reach 2**63, even though it holds no element."
         )
     nbytes = n * dtype.itemsize + extra_bytes
-    check_bytes(nbytes, lambda: f"{owner}{out_shape} as {dtype.name}")
+    check_bytes(nbytes, lambda: f"{_text(owner)}{out_shape} as {dtype.name}")
+
+
+def _text(owner: str | Callable[[], str]) -> str:
+    return owner if isinstance(owner, str) else owner()

@@ -137,7 +137,7 @@ def sample(
 
 class _Fill:
     """Filling ``out`` with ``region`` of the stream: set up when made (down to the kernel's
-    arguments), done when called."""
+    arguments), done when called. (With the kernel bound, only ``bound`` is set.)"""
 
     __slots__ = (
         "a",
@@ -169,17 +169,19 @@ class _Fill:
         backend: str | None,
         out: NDArray[Any],
     ) -> None:
-        self.kind, self.seed, self.call, self.shape, self.region = kind, seed, call, shape, region
-        self.dtype, self.a, self.b, self.backend, self.out = dtype, a, b, backend, out
-        self.key = derive_key(seed, call, kind)
-        self.transform = _transform_for(kind, a, b, (math.copysign(1.0, a), math.copysign(1.0, b)), dtype)
-        self.runs = runs_of(shape, region)
-        self.bound: Any = None  # the kernel call, ready
+        key = derive_key(seed, call, kind)
+        transform = _transform_for(kind, a, b, (math.copysign(1.0, a), math.copysign(1.0, b)), dtype)
+        runs = runs_of(shape, region)
+        self.bound: Any = None  # the kernel call, ready (it holds what it needs)
         if _kernel.available() if backend is None else backend == "kernel":
             if out.flags.c_contiguous:
-                self.bound = _kernel.bind_runs(kind, self.key, self.runs, out.reshape(-1), self.transform)
+                self.bound = _kernel.bind_runs(kind, key, runs, out.reshape(-1), transform)
             else:
-                self.bound = _kernel.bind_strided(kind, self.key, self.runs, out, self.transform)
+                self.bound = _kernel.bind_strided(kind, key, runs, out, transform)
+        if self.bound is None:  # the reference's arguments
+            self.kind, self.seed, self.call, self.shape, self.region = kind, seed, call, shape, region
+            self.dtype, self.a, self.b, self.backend, self.out = dtype, a, b, backend, out
+            self.key, self.transform, self.runs = key, transform, runs
 
     def __call__(self) -> None:
         if self.bound is not None:

@@ -110,6 +110,41 @@ def init_module(
         for pattern, value in (per_name or {}).items()
     ]
 
+    plan, skipped = _weights(module, root, unit_forget_bias, global_, types, names)
+    with torch.no_grad():  # (a DTensor's to_local is then its local tensor, not an autograd op)
+        writer, initialized, records = _prepare(plan)  # dtype, meta and overlap errors here
+        # the plan's objects are freed now, while they are in the caches that the writes sweep;
+        # so are the records put in
+        del plan
+        for tensor, rec in records:
+            record(tensor, rec)
+        try:
+            writer.run()
+        except BaseException:  # the tensors hold neither their old values nor the new ones
+            for tensor, _ in records:
+                forget(tensor)
+            raise
+    if skipped and warn:
+        shown = ", ".join(skipped[:8]) + (f", ... ({len(skipped)} in all)" if len(skipped) > 8 else "")
+        warnings.warn(
+            f"init_module left {len(skipped)} parameter(s) untouched (no Keras equivalent known): {shown}. "
+            "Initialize them with weightinit.torch.init_ or per_name=..., or pass warn=False.",
+            UninitializedParametersWarning,
+            stacklevel=3,
+        )
+    return InitReport(initialized, tuple(skipped))
+
+
+def _weights(
+    module: nn.Module,
+    root: int,
+    unit_forget_bias: bool,
+    global_: dict[str, Any],
+    types: list[tuple[type[nn.Module], dict[str, Any]]],
+    names: list[tuple[str, Any]],
+) -> tuple[list[tuple[Weight, Any]], list[str]]:
+    """``(plan, skipped)``: every Keras weight of ``module`` with its seeded initializer (tied
+    tensors under their first name only), and the parameters no rule knows."""
     plan: list[tuple[Weight, Any]] = []
     defaults: dict[Any, Any] = {}  # Keras's default of each kind, made once, copied per weight
     overridden = bool(global_ or types or names)
@@ -142,45 +177,32 @@ def init_module(
             if p is not None and id(p) not in claimed:
                 skipped.append(f"{prefix}.{local}" if prefix else local)
                 claimed.add(id(p))
+    return plan, skipped
+
+
+def _prepare(
+    plan: list[tuple[Weight, Any]],
+) -> tuple[Writer, dict[str, InitRecord], list[tuple[torch.Tensor, InitRecord]]]:
+    """``(writer, records by name, (tensor, record) pairs)``: the writes of ``plan``, planned."""
     writer = Writer()
     initialized: dict[str, InitRecord] = {}
     records: list[tuple[torch.Tensor, InitRecord]] = []
-    with torch.no_grad():  # (a DTensor's to_local is then its local tensor, not an autograd op)
-        for w, init in plan:  # dtype, meta and overlap errors here, before anything is written
-            parts = w.parts
-            writer.add(init, w.shape, parts, w.names[0])
-            for action in w.after:
-                writer.then(action)
-            if len(parts) == 1:
-                name = w.names[0]
-                if name not in initialized:
-                    rec = initialized[name] = InitRecord(init, w.layout, name, w.shape)
-                    records.append((parts[0].tensor, rec))
-                continue
-            for part, name in _part_names(w):
-                if name not in initialized:
-                    rec = initialized[name] = InitRecord(init, w.layout, name, w.shape)
-                    records.append((part.tensor, rec))
-        # the records go in before the writes, whose sweep of the caches would make this loop
-        # slow; a write that fails takes them back (its tensors hold neither their old values
-        # nor the new ones)
-        for tensor, rec in records:
-            record(tensor, rec)
-        try:
-            writer.run()
-        except BaseException:
-            for tensor, _ in records:
-                forget(tensor)
-            raise
-    if skipped and warn:
-        shown = ", ".join(skipped[:8]) + (f", ... ({len(skipped)} in all)" if len(skipped) > 8 else "")
-        warnings.warn(
-            f"init_module left {len(skipped)} parameter(s) untouched (no Keras equivalent known): {shown}. "
-            "Initialize them with weightinit.torch.init_ or per_name=..., or pass warn=False.",
-            UninitializedParametersWarning,
-            stacklevel=3,
-        )
-    return InitReport(initialized, tuple(skipped))
+    for w, init in plan:
+        parts = w.parts
+        writer.add(init, w.shape, parts, w.names[0])
+        for action in w.after:
+            writer.then(action)
+        if len(parts) == 1:
+            name = w.names[0]
+            if name not in initialized:
+                rec = initialized[name] = InitRecord(init, w.layout, name, w.shape)
+                records.append((parts[0].tensor, rec))
+            continue
+        for part, name in _part_names(w):
+            if name not in initialized:
+                rec = initialized[name] = InitRecord(init, w.layout, name, w.shape)
+                records.append((part.tensor, rec))
+    return writer, initialized, records
 
 
 def _walk(module: nn.Module) -> list[tuple[str, nn.Module]]:

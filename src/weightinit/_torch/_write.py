@@ -284,15 +284,22 @@ class Writer:
 
     def run(self) -> None:
         """Do the planned writes: the constants, then the rest in order (no two writes of a
-        plan overlap, and the actions of :meth:`then` come after every write)."""
+        plan overlap, and the actions of :meth:`then` come after every write).
+
+        The planning state is dropped first, and each write as soon as it is done: freeing
+        objects costs least while they are in the caches, which every large write sweeps.
+        """
         fills, jobs, self._fills, self._jobs = self._fills, self._jobs, [], []
         for local in self._touched.values():  # autograd's version counter: numpy's writes do not bump it
             touched(local)
         self._touched = {}
+        self._shards, self._boxes, self._values = Shards(), {}, {}
         for job in fills:
             job()
-        for job in jobs:
-            job()
+        del fills
+        jobs.reverse()
+        while jobs:
+            jobs.pop()()
 
 
 def _copy_in(init: Any, shape: tuple[int, ...], dtype: np.dtype[Any], box: Box, view: NDArray[Any]) -> None:
