@@ -146,12 +146,11 @@ class BuiltinInitializer(Initializer):
             resolve_dtype(dtype, self.dtypes, owner)  # raises, naming the choices
         self._check_shape(shape)
         whole = region == whole_region(shape)
-        check_output_size(
-            region_shape(region),
-            dtype,
-            (lambda: f"{owner} of shape ") if whole else (lambda: f"{owner}: the index= slice of {shape}, of shape "),
-            self._work_bytes(shape),
-        )
+
+        def label() -> str:  # (for an error only)
+            return f"{owner} of shape " if whole else f"{owner}: the index= slice of {shape}, of shape "
+
+        check_output_size(region_shape(region), dtype, label, self._work_bytes(shape))
         return self._generate(shape, region, dtype, whole)
 
     def _check_shape(self, shape: Shape) -> None:

@@ -132,7 +132,8 @@ class VarianceScaling(RandomInitializer):
 
     def _generate(self, shape: Shape, region: Region, dtype: np.dtype[Any], whole: bool) -> NDArray[Any]:
         fan_in, fan_out = self.fans(shape)
-        kind, a, b, what = _draw_args(self.scale, self.mode, self.distribution, fan_in, fan_out, type(self).__name__)
+        owner = type(self).__name__
+        kind, a, b, what = _draw_args(self.scale, self.mode, self.distribution, fan_in, fan_out, owner)
         return self._draw(kind, shape, region, dtype, whole, a, b, what)
 
     def get_config(self) -> dict[str, Any]:

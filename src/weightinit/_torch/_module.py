@@ -15,7 +15,7 @@ from .. import _serialization
 from .._errors import InvalidArgumentError, InvalidTypeError, short_repr
 from .._random import RandomInitializer
 from .._seed import SeedGenerator, _check_int_seed
-from ._records import InitRecord, forget, record
+from ._records import InitRecord, forget, record_all
 from ._rules import ROLES, Weight, weights_of
 from ._seeds import derived_seed, param_seed
 from ._write import Writer
@@ -116,8 +116,7 @@ def init_module(
         # the plan's objects are freed now, while they are in the caches that the writes sweep;
         # so are the records put in
         del plan
-        for tensor, rec in records:
-            record(tensor, rec)
+        record_all(records)
         try:
             writer.run()
         except BaseException:  # the tensors hold neither their old values nor the new ones
@@ -220,7 +219,9 @@ def _walk(module: nn.Module) -> list[tuple[str, nn.Module]]:
         children = m._modules
         if children:
             dot = prefix + "." if prefix else ""
-            stack.extend((dot + name, child) for name, child in reversed(children.items()) if child is not None)
+            for name, child in reversed(children.items()):
+                if child is not None:
+                    stack.append((dot + name, child))
     return out
 
 

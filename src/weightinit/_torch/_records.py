@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["InitRecord", "forget", "record", "record_of"]
+__all__ = ["InitRecord", "forget", "record", "record_all", "record_of"]
 
 
 @dataclass(frozen=True)
@@ -55,13 +55,18 @@ def _forget(key: int, ref: weakref.ref[torch.Tensor]) -> None:
 
 
 def record(tensor: torch.Tensor, rec: InitRecord) -> None:
-    key = id(tensor)
-    found = _RECORDS.get(key)
-    if found is not None and found[0]() is tensor:
-        _RECORDS[key] = (found[0], rec)
-        return
-    ref = weakref.ref(tensor, functools.partial(_forget, key))
-    _RECORDS[key] = (ref, rec)
+    record_all([(tensor, rec)])
+
+
+def record_all(pairs: list[tuple[torch.Tensor, InitRecord]]) -> None:
+    """:func:`record` for each ``(tensor, record)`` pair."""
+    for tensor, rec in pairs:
+        key = id(tensor)
+        found = _RECORDS.get(key)
+        if found is not None and found[0]() is tensor:
+            _RECORDS[key] = (found[0], rec)
+        else:
+            _RECORDS[key] = (weakref.ref(tensor, functools.partial(_forget, key)), rec)
 
 
 def forget(tensor: torch.Tensor) -> None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -93,7 +93,7 @@ class Weight:
     layout: str
     default: Factory
     fixed: bool = False  # Keras's own constant (LSTM forget gate ones): no override
-    after: list[Callable[[], None]] = field(default_factory=list)
+    after: tuple[Callable[[], None], ...] = ()  # actions once every write is done
 
 
 def _whole(shape: tuple[int, ...]) -> Box:
@@ -161,7 +161,7 @@ def _embed(m: nn.Embedding | nn.EmbeddingBag, p: str) -> list[Weight]:
     pad = getattr(m, "padding_idx", None)
     if pad is not None:  # torch's contract: the padding row is zeros (Keras has no such row)
         weight = m.weight
-        w.after.append(lambda: _zero_row(weight, pad))
+        w.after = (lambda: _zero_row(weight, pad),)
     return [w]
 
 

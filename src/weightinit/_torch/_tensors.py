@@ -110,12 +110,17 @@ def local_part(
     """
     if not _is_dtensor(tensor):
         return tensor, (0,) * tensor.dim(), False
-    mesh, placements = tensor.device_mesh, tensor.placements  # type: ignore[attr-defined]
+    return (*_dtensor_part(tensor, meshes), True)
+
+
+def _dtensor_part(tensor: Any, meshes: dict[Any, Any] | None) -> tuple[torch.Tensor, tuple[int, ...]]:
+    """:func:`local_part` of a DTensor: ``(local tensor, offset)``."""
+    mesh, placements = tensor.device_mesh, tensor.placements
     # under no_grad, to_local is the DTensor's own local tensor (read here without the
     # Parameter wrapper to_local adds for parameters: only its memory is written)
     local = None if torch.is_grad_enabled() else getattr(tensor, "_local_tensor", None)
     if local is None:
-        local = tensor.to_local()  # type: ignore[attr-defined]
+        local = tensor.to_local()
     key = (id(mesh), placements, tensor.shape)  # (the shard's box depends on nothing else)
     found = None if meshes is None else meshes.get(key)
     if found is None:
@@ -127,7 +132,7 @@ def local_part(
         raise InvalidArgumentError(
             f"DTensor local shard has shape {tuple(local.shape)}, expected {shape} at {offset}."
         )
-    return local, offset, True
+    return local, offset
 
 
 def _shard_of(
@@ -157,11 +162,13 @@ class Shards:
     """Each tensor's :func:`local_part`, found and checked once per pass over a model (whose
     tensors and meshes stay alive and unchanged meanwhile)."""
 
-    __slots__ = ("_meshes", "_parts")
+    __slots__ = ("_dtensor", "_meshes", "_parts")
 
     def __init__(self) -> None:
         self._parts: dict[int, tuple[torch.Tensor, tuple[int, ...], np.dtype[Any]]] = {}
         self._meshes: dict[Any, Any] = {}
+        module = sys.modules.get("torch.distributed.tensor")  # (no DTensor exists before it)
+        self._dtensor: type[Any] | None = None if module is None else module.DTensor
 
     def local_part(
         self, tensor: torch.Tensor, what: str = "the tensor"
@@ -172,7 +179,10 @@ class Shards:
         found = self._parts.get(id(tensor))
         if found is None:
             dtype = numpy_dtype(tensor, what)
-            local, offset, _ = local_part(tensor, self._meshes)
+            if self._dtensor is not None and isinstance(tensor, self._dtensor):
+                local, offset = _dtensor_part(tensor, self._meshes)
+            else:
+                local, offset = tensor, (0,) * tensor.dim()
             check_writable(local, what)
             found = self._parts[id(tensor)] = (local, offset, dtype)
         return found
@@ -191,6 +201,7 @@ def check_writable(local: torch.Tensor, what: str) -> None:
         )
 
 
-def touched(local: torch.Tensor) -> None:
-    """Tell autograd the tensor changed in place (numpy writes do not bump its version)."""
-    torch.autograd.graph.increment_version(local)
+def touched(locals_: Sequence[torch.Tensor]) -> None:
+    """Tell autograd these tensors changed in place (numpy writes do not bump their versions)."""
+    if locals_:
+        torch.autograd.graph.increment_version(locals_)

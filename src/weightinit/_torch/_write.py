@@ -40,7 +40,7 @@ from .._engine import writing_into
 from .._engine._layout import box_tiles
 from .._errors import InvalidArgumentError, InvalidTypeError, short_repr
 from .._random import RandomInitializer
-from ._tensors import Shards, as_numpy, from_numpy, numpy_dtype, touched
+from ._tensors import Shards, as_numpy, from_numpy, touched
 
 __all__ = ["Part", "Writer", "write_weight"]
 
@@ -266,7 +266,8 @@ class Writer:
                 continue  # (fill_ bumps the tensor's version itself)
             self._touched[id(local)] = local
             if not block.is_cpu:
-                self._jobs.append(functools.partial(_copy_to_device, init, shape, dtype, box, block, part.perm))
+                job = functools.partial(_copy_to_device, init, shape, dtype, box, block, part.perm)
+                self._jobs.append(job)
                 continue
             view = _keras_view(block, part.perm, len(shape), True)
             if direct:
@@ -290,8 +291,7 @@ class Writer:
         objects costs least while they are in the caches, which every large write sweeps.
         """
         fills, jobs, self._fills, self._jobs = self._fills, self._jobs, [], []
-        for local in self._touched.values():  # autograd's version counter: numpy's writes do not bump it
-            touched(local)
+        touched(list(self._touched.values()))  # autograd's version counters: numpy's writes do not bump them
         self._touched = {}
         self._shards, self._boxes, self._values = Shards(), {}, {}
         for job in fills:
