@@ -23,7 +23,7 @@ import torch
 __all__ = ["InitRecord", "forget", "record", "record_all", "record_of"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class InitRecord:
     """How weightinit last initialized a tensor.
 

@@ -81,7 +81,7 @@ def _embedding() -> Any:
     return _random.RandomUniform(-0.05, 0.05)
 
 
-@dataclass
+@dataclass(slots=True)
 class Weight:
     """One Keras weight of a module: what a single Keras initializer call makes."""
 

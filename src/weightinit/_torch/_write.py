@@ -80,9 +80,9 @@ def _direct(init: Any) -> bool:
 _DIRECT: dict[type[Any], bool] = {}
 
 
-def _fill_value(init: Any, dtype: np.dtype[Any]) -> torch.Tensor:
-    """The one value of a constant ``init`` (Zeros, Ones, a scalar Constant) in ``dtype``, as a 0-d
-    CPU tensor made by the initializer (range-checked and rounded as it does)."""
+def _fill_value(init: Any, dtype: np.dtype[Any]) -> Any:
+    """The one value of a constant ``init`` (Zeros, Ones, a scalar Constant) in ``dtype``, as a
+    numpy scalar made by the initializer (range-checked and rounded as it does)."""
     value = init.value.item() if isinstance(init.value, np.ndarray) else init.value
     return _made_value(type(init).__name__, repr(value), value, dtype)
 
@@ -91,11 +91,17 @@ _FILLS = {"Zeros": Zeros, "Ones": Ones, "Constant": Constant}
 
 
 @functools.lru_cache(maxsize=64)
-def _made_value(name: str, text: str, value: Any, dtype: np.dtype[Any]) -> torch.Tensor:
-    """The 0-d tensor ``name(value)`` makes in ``dtype`` (``text``, the value's repr, keeps 1,
-    1.0, True, 0.0 and -0.0 apart, which compare equal)."""
+def _made_value(name: str, text: str, value: Any, dtype: np.dtype[Any]) -> Any:
+    """The value ``name(value)`` makes in ``dtype`` (``text``, the value's repr, keeps 1, 1.0,
+    True, 0.0 and -0.0 apart, which compare equal)."""
     init = Constant(value) if name == "Constant" else _FILLS[name]()
-    return from_numpy(np.ascontiguousarray(init((1,), dtype))).reshape(())
+    return np.asarray(init((1,), dtype))[0]
+
+
+def _fill_tensor(block: torch.Tensor, value: Any) -> None:
+    """Fill a tensor on any device with the numpy scalar ``value`` (its own bits: a 0-d tensor
+    made from it, not a Python float that torch would round again)."""
+    block.fill_(from_numpy(np.array([value])).reshape(()).to(block.device))
 
 
 def _call(init: Any, shape: tuple[int, ...], dtype: np.dtype[Any], box: Box) -> NDArray[Any]:
@@ -131,11 +137,12 @@ def _axes(perm: tuple[int, ...], rank: int) -> tuple[tuple[int, ...], tuple[int,
     return order, tuple(k for k in range(rank) if k not in perm)
 
 
-def _keras_view(block: Any, perm: tuple[int, ...], rank: int, to_numpy: bool) -> Any:
-    """The torch block seen in Keras axis order, with size-1 axes for Keras axes not in ``perm``."""
+def _keras_view(block: Any, perm: tuple[int, ...], rank: int) -> Any:
+    """The block (a numpy view of a tensor's memory, or a tensor) seen in Keras axis order, with
+    size-1 axes for Keras axes not in ``perm``."""
     order, missing = _axes(perm, rank)
-    if to_numpy:
-        view = as_numpy(block).transpose(order)
+    if isinstance(block, np.ndarray):
+        view = block.transpose(order)
         return np.expand_dims(view, missing) if missing else view
     view = block.permute(order)
     for k in missing:
@@ -199,22 +206,20 @@ def _box_of(part: Part, offset: tuple[int, ...], held: tuple[int, ...]) -> tuple
 
 def _plan(
     part: Part, local: torch.Tensor, offset: tuple[int, ...], memo: dict[Any, Any]
-) -> tuple[torch.Tensor, Box] | None:
-    """``(block of the local tensor, its Keras box)``: the rows of ``part`` this process holds
-    (``local``, at ``offset`` in the part's tensor), or None if it holds none.
+) -> tuple[Any, Box] | None:
+    """``(index of the block in the local tensor or None for all of it, the block's Keras
+    box)``: the rows of ``part`` this process holds (``local``, at ``offset`` in the part's
+    tensor), or None if it holds none.
 
     ``memo`` keeps the boxes found in this pass: a model repeats few geometries (every layer
-    of a transformer shards alike), and only the block's view is the tensor's own.
+    of a transformer shards alike).
     """
     held = local.shape
     key = (part.keras_box, part.perm, part.rows, part.tensor.shape, offset, held)
     found = memo.get(key)
     if found is None:
         found = memo[key] = _box_of(part, offset, held)
-    if found is _NOTHING:
-        return None
-    index, box = found
-    return (local if index is None else local[index]), box
+    return None if found is _NOTHING else found
 
 
 class Writer:
@@ -233,10 +238,10 @@ class Writer:
     def __init__(self, shards: Shards | None = None) -> None:
         #: every tensor's local shard, found and checked (dtype, meta, overlap) once
         self._shards = Shards() if shards is None else shards
-        self._fills: list[Callable[[], Any]] = []  # constants: run first, while caches are warm
+        self._fills: list[tuple[Callable[[Any], Any], Any]] = []  # (fill, value): run first
         self._jobs: list[Callable[[], Any]] = []
         self._touched: dict[int, torch.Tensor] = {}  # tensors written through numpy
-        self._values: dict[tuple[int, np.dtype[Any]], torch.Tensor] = {}  # constants' fill values
+        self._values: dict[tuple[int, np.dtype[Any]], Any] = {}  # constants' fill values
         self._boxes: dict[Any, Any] = {}  # _plan's memo
 
     def add(self, init: Any, shape: tuple[int, ...], parts: Sequence[Part], what: str = "the tensor") -> None:
@@ -250,26 +255,32 @@ class Writer:
         for part in parts:
             local, offset, dtype = self._shards.local_part(part.tensor, what)
             if constant and part.rows is None:  # one value over the whole (local) tensor
-                block = local
+                index, box = None, part.keras_box
             else:
-                plan = _plan(part, local, offset, self._boxes)
-                if plan is None:
+                found = _plan(part, local, offset, self._boxes)
+                if found is None:
                     continue
-                block, box = plan
-            if constant:  # biases and norms: one value, filled by torch on any device
+                index, box = found
+            if constant:  # biases and norms: one value throughout
                 value = self._values.get((id(init), dtype))
                 if value is None:  # (the initializer outlives the plan: its id is its own)
                     value = self._values[id(init), dtype] = _fill_value(init, dtype)
-                self._fills.append(
-                    functools.partial(block.fill_, value if block.is_cpu else value.to(block.device))
-                )
-                continue  # (fill_ bumps the tensor's version itself)
+                if local.is_cpu:  # numpy's fill: far less work per call than torch's
+                    self._touched[id(local)] = local
+                    array = as_numpy(local)
+                    self._fills.append(((array if index is None else array[index]).fill, value))
+                else:  # (fill_ bumps the tensor's version itself)
+                    block = local if index is None else local[index]
+                    self._fills.append((functools.partial(_fill_tensor, block), value))
+                continue
             self._touched[id(local)] = local
-            if not block.is_cpu:
+            if not local.is_cpu:
+                block = local if index is None else local[index]
                 job = functools.partial(_copy_to_device, init, shape, dtype, box, block, part.perm)
                 self._jobs.append(job)
                 continue
-            view = _keras_view(block, part.perm, len(shape), True)
+            array = as_numpy(local)
+            view = _keras_view(array if index is None else array[index], part.perm, len(shape))
             if direct:
                 with writing_into(view, defer=True) as target:
                     values = init._call_region(shape, dtype, box)
@@ -294,8 +305,8 @@ class Writer:
         touched(list(self._touched.values()))  # autograd's version counters: numpy's writes do not bump them
         self._touched = {}
         self._shards, self._boxes, self._values = Shards(), {}, {}
-        for job in fills:
-            job()
+        for fill, value in fills:
+            fill(value)
         del fills
         jobs.reverse()
         while jobs:
@@ -318,7 +329,7 @@ def _copy_to_device(
 ) -> None:
     """Another device: the values made on the CPU, copied into the block once."""
     values = _call(init, shape, dtype, box)
-    _to_device(values.reshape(tuple(hi - lo for lo, hi in box)), _keras_view(block, perm, len(shape), False))
+    _to_device(values.reshape(tuple(hi - lo for lo, hi in box)), _keras_view(block, perm, len(shape)))
 
 
 def write_weight(init: Any, shape: tuple[int, ...], parts: Sequence[Part]) -> None:
