@@ -44,7 +44,7 @@ def numpy_dtype(tensor: torch.Tensor, what: str = "tensor") -> np.dtype[Any]:
 
 def as_numpy(tensor: torch.Tensor) -> NDArray[Any]:
     """A writable numpy view of a CPU tensor's memory (same strides; bfloat16 through ml_dtypes)."""
-    t = tensor.detach()
+    t = tensor.detach() if tensor.requires_grad else tensor  # (a DTensor's local needs no detach)
     if t.dtype == torch.bfloat16:
         return t.view(torch.int16).numpy().view(numpy_dtype(t))
     return t.numpy()

@@ -80,9 +80,10 @@ def _direct(init: Any) -> bool:
 _DIRECT: dict[type[Any], bool] = {}
 
 
-def _fill_value(init: Any, dtype: np.dtype[Any]) -> Any:
-    """The one value of a constant ``init`` (Zeros, Ones, a scalar Constant) in ``dtype``, as a
-    numpy scalar made by the initializer (range-checked and rounded as it does)."""
+def _fill_value(init: Any, dtype: np.dtype[Any]) -> torch.Tensor:
+    """The one value of a constant ``init`` (Zeros, Ones, a scalar Constant) in ``dtype``, as a 0-d
+    CPU tensor made by the initializer (range-checked and rounded as it does: a Python float
+    would be rounded again by torch)."""
     value = init.value.item() if isinstance(init.value, np.ndarray) else init.value
     return _made_value(type(init).__name__, repr(value), value, dtype)
 
@@ -91,17 +92,11 @@ _FILLS = {"Zeros": Zeros, "Ones": Ones, "Constant": Constant}
 
 
 @functools.lru_cache(maxsize=64)
-def _made_value(name: str, text: str, value: Any, dtype: np.dtype[Any]) -> Any:
-    """The value ``name(value)`` makes in ``dtype`` (``text``, the value's repr, keeps 1, 1.0,
-    True, 0.0 and -0.0 apart, which compare equal)."""
+def _made_value(name: str, text: str, value: Any, dtype: np.dtype[Any]) -> torch.Tensor:
+    """The 0-d tensor ``name(value)`` makes in ``dtype`` (``text``, the value's repr, keeps 1,
+    1.0, True, 0.0 and -0.0 apart, which compare equal)."""
     init = Constant(value) if name == "Constant" else _FILLS[name]()
-    return np.asarray(init((1,), dtype))[0]
-
-
-def _fill_tensor(block: torch.Tensor, value: Any) -> None:
-    """Fill a tensor on any device with the numpy scalar ``value`` (its own bits: a 0-d tensor
-    made from it, not a Python float that torch would round again)."""
-    block.fill_(from_numpy(np.array([value])).reshape(()).to(block.device))
+    return from_numpy(np.ascontiguousarray(init((1,), dtype))).reshape(())
 
 
 def _call(init: Any, shape: tuple[int, ...], dtype: np.dtype[Any], box: Box) -> NDArray[Any]:
@@ -238,10 +233,10 @@ class Writer:
     def __init__(self, shards: Shards | None = None) -> None:
         #: every tensor's local shard, found and checked (dtype, meta, overlap) once
         self._shards = Shards() if shards is None else shards
-        self._fills: list[tuple[Callable[[Any], Any], Any]] = []  # (fill, value): run first
+        self._fills: list[tuple[Callable[[Any], Any], Any]] = []  # (fill_, value): run first
         self._jobs: list[Callable[[], Any]] = []
         self._touched: dict[int, torch.Tensor] = {}  # tensors written through numpy
-        self._values: dict[tuple[int, np.dtype[Any]], Any] = {}  # constants' fill values
+        self._values: dict[tuple[int, np.dtype[Any]], torch.Tensor] = {}  # constants' fill values
         self._boxes: dict[Any, Any] = {}  # _plan's memo
 
     def add(self, init: Any, shape: tuple[int, ...], parts: Sequence[Part], what: str = "the tensor") -> None:
@@ -261,17 +256,13 @@ class Writer:
                 if found is None:
                     continue
                 index, box = found
-            if constant:  # biases and norms: one value throughout
+            if constant:  # biases and norms: one value, filled by torch on any device
                 value = self._values.get((id(init), dtype))
                 if value is None:  # (the initializer outlives the plan: its id is its own)
                     value = self._values[id(init), dtype] = _fill_value(init, dtype)
-                if local.is_cpu:  # numpy's fill: far less work per call than torch's
-                    self._touched[id(local)] = local
-                    array = as_numpy(local)
-                    self._fills.append(((array if index is None else array[index]).fill, value))
-                else:  # (fill_ bumps the tensor's version itself)
-                    block = local if index is None else local[index]
-                    self._fills.append((functools.partial(_fill_tensor, block), value))
+                block = local if index is None else local[index]
+                # (fill_ bumps the tensor's version itself)
+                self._fills.append((block.fill_, value if block.is_cpu else value.to(block.device)))
                 continue
             self._touched[id(local)] = local
             if not local.is_cpu:
