@@ -311,3 +311,19 @@ def test_call_region_is_the_index_call(name: str, dtype: str) -> None:
         assert got.dtype == want.dtype and got.tobytes() == want.tobytes(), region
     with pytest.raises(wi.InvalidTypeError, match="unsupported dtype"):
         init._call_region(shape, np.dtype(np.int32), tuple((0, n) for n in shape))
+
+
+def test_call_region_names_the_slice_when_over_the_cap() -> None:
+    # the adapters' entry builds its error label only when it raises, and says what it made
+    init = wi.GlorotUniform(seed=1)
+    f32 = np.dtype(np.float32)
+    wi.set_max_bytes(1 << 20)
+    try:
+        sliced = r"index= slice of \(1024, 1024\), of shape \(512, 1024\)"
+        with pytest.raises(wi.ResourceLimitError, match=sliced):
+            init._call_region((1024, 1024), f32, ((0, 512), (0, 1024)))
+        with pytest.raises(wi.ResourceLimitError, match=r"GlorotUniform of shape \(1024, 1024\)"):
+            init._call_region((1024, 1024), f32, ((0, 1024), (0, 1024)))
+        assert init._call_region((1024, 1024), f32, ((0, 4), (0, 1024))).shape == (4, 1024)
+    finally:
+        wi.set_max_bytes(None)

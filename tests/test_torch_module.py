@@ -199,3 +199,44 @@ def test_lazy_modules_are_reported_until_materialized() -> None:
     assert set(report.skipped) == {"0.weight", "0.bias"}
     m(torch.zeros(1, 4))
     assert wtorch.init_module(m).skipped == ()
+
+
+def test_a_write_that_fails_takes_the_records_of_the_call_back() -> None:
+    # the records go in before the writes; a write that raises (here a custom initializer,
+    # called only when the writes run) leaves no record claiming values the tensors lack
+    m = nn.Sequential(nn.Linear(3, 2), nn.Linear(2, 2))
+    wtorch.init_module(m, seed=1)
+    assert wtorch.initializer_of(m[0].weight) is not None
+
+    def broken(shape, dtype=None):
+        raise RuntimeError("broken initializer")
+
+    with pytest.raises(RuntimeError, match="broken initializer"):
+        wtorch.init_module(m, seed=2, per_name={"1.weight": broken})
+    for p in (m[0].weight, m[0].bias, m[1].weight, m[1].bias):
+        assert wtorch.initializer_of(p) is None
+    report = wtorch.init_module(m, seed=2)  # and a later call records them again
+    assert wtorch.initializer_of(m[1].weight) is report.initialized["1.weight"].initializer
+
+
+def test_the_module_walk_is_named_modules() -> None:
+    from weightinit._torch._module import _walk
+
+    shared = nn.Linear(2, 2)
+    m = nn.Sequential(
+        nn.Sequential(shared, nn.ReLU()),
+        shared,
+        nn.ModuleDict({"a": shared, "b": nn.LSTM(2, 3)}),
+        nn.TransformerEncoderLayer(8, 2, 16),
+    )
+    m.add_module("empty", None)
+    assert [(n, id(x)) for n, x in _walk(m)] == [(n, id(x)) for n, x in m.named_modules()]
+
+
+def test_derived_seeds_are_param_seeds() -> None:
+    from weightinit._torch._seeds import derived_seed
+
+    for seed in (0, 1, 2**64 - 1):
+        for name in ("", "fc.weight", "layers.0.self_attn.in_proj_weight:query", "é"):
+            assert derived_seed(seed, name) == wtorch.param_seed(seed, name)
+    assert len({derived_seed(s, "w") for s in range(50)}) == 50

@@ -119,7 +119,7 @@ def init_module(
         record_all(records)
         try:
             writer.run()
-        except BaseException:  # the tensors hold neither their old values nor the new ones
+        except BaseException:  # some tensors hold the new values and some do not: none is vouched for
             for tensor, _ in records:
                 forget(tensor)
             raise

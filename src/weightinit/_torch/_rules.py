@@ -187,14 +187,15 @@ def _own(m: nn.Module, name: str) -> Any:
     return found
 
 
-def _norm(m: nn.Module, p: str) -> list[Weight]:
+#: a norm's tensors: (attribute, Keras role, default); the running statistics only for
+#: BatchNorm / InstanceNorm (LayerNorm, GroupNorm and RMSNorm have none)
+_AFFINE = (("weight", "gamma", _ones), ("bias", "beta", _zeros))
+_STATISTICS = (*_AFFINE, ("running_mean", "moving_mean", _zeros), ("running_var", "moving_variance", _ones))
+
+
+def _norm(m: nn.Module, p: str, tensors: tuple[tuple[str, str, Factory], ...] = _STATISTICS) -> list[Weight]:
     out = []
-    for local, role, default in (
-        ("weight", "gamma", _ones),
-        ("bias", "beta", _zeros),
-        ("running_mean", "moving_mean", _zeros),
-        ("running_var", "moving_variance", _ones),
-    ):
+    for local, role, default in tensors:
         t = _own(m, local)
         if isinstance(t, torch.Tensor) and t.is_floating_point():
             out.append(_simple(role, t, _q(p, local), "keras", default))
@@ -359,9 +360,9 @@ _RULES: list[tuple[type[Any], Rule]] = [
     (nn.Embedding, lambda m, p, f: _embed(m, p)),
     (nn.EmbeddingBag, lambda m, p, f: _embed(m, p)),
     (nn.modules.batchnorm._NormBase, lambda m, p, f: _norm(m, p)),
-    (nn.LayerNorm, lambda m, p, f: _norm(m, p)),
-    (nn.GroupNorm, lambda m, p, f: _norm(m, p)),
-    (nn.RMSNorm, lambda m, p, f: _norm(m, p)),
+    (nn.LayerNorm, lambda m, p, f: _norm(m, p, _AFFINE)),
+    (nn.GroupNorm, lambda m, p, f: _norm(m, p, _AFFINE)),
+    (nn.RMSNorm, lambda m, p, f: _norm(m, p, _AFFINE)),
     (nn.PReLU, lambda m, p, f: _prelu(m, p)),
 ]
 
