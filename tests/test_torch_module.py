@@ -240,3 +240,24 @@ def test_derived_seeds_are_param_seeds() -> None:
         for name in ("", "fc.weight", "layers.0.self_attn.in_proj_weight:query", "é"):
             assert derived_seed(seed, name) == wtorch.param_seed(seed, name)
     assert len({derived_seed(s, "w") for s in range(50)}) == 50
+
+
+def test_constant_rows_of_one_tensor_merge_only_when_they_tile_it() -> None:
+    from weightinit._torch._write import _all_rows
+
+    s = (slice(0, 4),)
+    assert _all_rows((6, 4), [(slice(2, 6), *s), (slice(0, 2), *s)])
+    assert not _all_rows((6, 4), [(slice(0, 2), *s), (slice(3, 6), *s)])  # a gap
+    assert not _all_rows((6, 4), [(slice(0, 3), *s), (slice(0, 3), *s)])  # twice the same rows
+    assert not _all_rows((6, 4), [(slice(0, 6), slice(0, 3))])  # not whole rows
+    assert _all_rows((6,), [(slice(0, 6),)])
+    # attention's q, k, v biases (one tensor, three Keras weights) and an LSTM's gate biases
+    mha, lstm = nn.MultiheadAttention(4, 2), nn.LSTM(3, 2)
+    m = nn.ModuleList([mha, lstm])
+    for p in m.parameters():
+        p.data.fill_(9.0)
+    version = mha.in_proj_bias._version
+    wtorch.init_module(m, per_type={nn.MultiheadAttention: {"bias_initializer": wi.Constant(0.5)}})
+    assert (mha.in_proj_bias == 0.5).all() and mha.in_proj_bias._version > version
+    assert torch.equal(lstm.bias_ih_l0, torch.tensor([0.0, 0, 1, 1, 0, 0, 0, 0]))
+    assert (lstm.bias_hh_l0 == 0).all()

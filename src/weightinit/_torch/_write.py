@@ -228,7 +228,7 @@ class Writer:
     untouched. Runs under ``torch.no_grad()`` (the caller's).
     """
 
-    __slots__ = ("_boxes", "_fills", "_jobs", "_shards", "_touched", "_values")
+    __slots__ = ("_boxes", "_fills", "_jobs", "_rows", "_shards", "_touched", "_values")
 
     def __init__(self, shards: Shards | None = None) -> None:
         #: every tensor's local shard, found and checked (dtype, meta, overlap) once
@@ -238,6 +238,8 @@ class Writer:
         self._touched: dict[int, torch.Tensor] = {}  # tensors written through numpy
         self._values: dict[tuple[int, np.dtype[Any]], torch.Tensor] = {}  # constants' fill values
         self._boxes: dict[Any, Any] = {}  # _plan's memo
+        #: constants over blocks of rows: (id(local), id(value)) -> (local, value, indices)
+        self._rows: dict[tuple[int, int], tuple[torch.Tensor, torch.Tensor, list[Any]]] = {}
 
     def add(self, init: Any, shape: tuple[int, ...], parts: Sequence[Part], what: str = "the tensor") -> None:
         """Plan the Keras weight ``init(shape)`` (only the boxes held here) into its parts
@@ -260,9 +262,10 @@ class Writer:
                 value = self._values.get((id(init), dtype))
                 if value is None:  # (the initializer outlives the plan: its id is its own)
                     value = self._values[id(init), dtype] = _fill_value(init, dtype)
-                block = local if index is None else local[index]
-                # (fill_ bumps the tensor's version itself)
-                self._fills.append((block.fill_, value if block.is_cpu else value.to(block.device)))
+                if index is None:  # (fill_ bumps the tensor's version itself)
+                    self._fills.append((local.fill_, value if local.is_cpu else value.to(local.device)))
+                else:  # rows of it: merged with the other rows of the same value (see run)
+                    self._rows.setdefault((id(local), id(value)), (local, value, []))[2].append(index)
                 continue
             self._touched[id(local)] = local
             if not local.is_cpu:
@@ -292,6 +295,14 @@ class Writer:
         The planning state is dropped first, and each write as soon as it is done: freeing
         objects costs least while they are in the caches, which every large write sweeps.
         """
+        for local, value, indices in self._rows.values():
+            if not local.is_cpu:
+                value = value.to(local.device)
+            if _all_rows(local.shape, indices):  # (an attention's q, k and v biases on a rank)
+                self._fills.append((local.fill_, value))
+            else:
+                self._fills.extend((local[index].fill_, value) for index in indices)
+        self._rows = {}
         fills, jobs, self._fills, self._jobs = self._fills, self._jobs, [], []
         touched(list(self._touched.values()))  # autograd's version counters: numpy's writes do not bump them
         self._touched = {}
@@ -302,6 +313,21 @@ class Writer:
         jobs.reverse()
         while jobs:
             jobs.pop()()
+
+
+def _all_rows(shape: tuple[int, ...], indices: list[Any]) -> bool:
+    """Whether the blocks ``indices`` (from :func:`_box_of`) are whole rows that tile all of a
+    tensor of ``shape``."""
+    for index in indices:
+        for sl, n in zip(index[1:], shape[1:], strict=True):
+            if sl.start != 0 or sl.stop != n:
+                return False
+    end = 0
+    for lo, hi in sorted((index[0].start, index[0].stop) for index in indices):
+        if lo != end:
+            return False
+        end = hi
+    return end == shape[0]
 
 
 def _copy_in(init: Any, shape: tuple[int, ...], dtype: np.dtype[Any], box: Box, view: NDArray[Any]) -> None:
