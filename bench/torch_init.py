@@ -46,8 +46,9 @@ ROOT = Path(__file__).resolve().parents[1]
 FULL = {"vocab": 32000, "width": 768, "layers": 8, "heads": 12, "ff": 3072}
 QUICK = {"vocab": 8000, "width": 512, "layers": 4, "heads": 8, "ff": 2048}
 # rounds of timed passes (each rank's shard, then the whole model); the least CPU time of each
-# counts (a shared virtual machine's stolen cycles only ever add)
-ROUNDS = 11
+# counts (a shared virtual machine's stolen cycles only ever add). 21 rather than 11: on a busy
+# host the least of 11 still moved by 1-3 ms of a rank's 32 from run to run
+ROUNDS = 21
 
 
 def build(cfg: dict[str, int]) -> Any:
