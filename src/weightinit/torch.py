@@ -174,6 +174,8 @@ def initializer_of(tensor: _torch.Tensor) -> Any:
     ``to_empty`` / ``fully_shard`` (new parameter objects, values no longer
     those the initializer made). On FSDP2 / DTensor parameters initialized
     after sharding it is the same initializer, with the same seed, on every rank.
+    An ``init_module`` call whose writes fail part-way (a custom initializer that
+    raises, an interrupt) leaves no record on the tensors it was writing.
     """
     rec = record_of(tensor)
     return None if rec is None else rec.initializer
