@@ -314,3 +314,11 @@ def test_orthogonal_gain_scales_the_singular_values() -> None:
     for gain in (0.5, 1.0, 3.0):
         q = wi.Orthogonal(gain=gain, seed=2)((30, 20), dtype="float64")
         np.testing.assert_allclose(np.linalg.svd(q, compute_uv=False), gain, atol=1e-12)
+
+
+def test_variance_scaling_fans_take_any_sequence() -> None:
+    # the fans are remembered per shape: a list (the CLI's, inspect's) is read as a tuple
+    init = wi.GlorotUniform(seed=1)
+    assert init.fans([3, 5, 4]) == init.fans((3, 5, 4)) == (15, 12)
+    assert init.fans([7]) == (7, 7) and init.fans([]) == (1, 1)
+    assert wi.VarianceScaling(input_axes=[0], output_axes=[1, 2]).fans([3, 5, 4]) == (3, 20)

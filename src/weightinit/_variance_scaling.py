@@ -124,7 +124,7 @@ class VarianceScaling(RandomInitializer):
     def fans(self, shape: Shape) -> tuple[int, int]:
         """``(fan_in, fan_out)`` this initializer uses for ``shape``."""
         if self.input_axes is None and self.output_axes is None:
-            return _keras_fans(shape)
+            return _keras_fans(tuple(shape))
         return fans_of(shape, self.input_axes, self.output_axes)
 
     def _check_shape(self, shape: Shape) -> None:
