@@ -211,9 +211,7 @@ def normalize_index(index: object, shape: Shape, owner: str | None = None) -> Re
 
 def region_of(shape: Shape, region: Region | None) -> Region:
     """The region for ``index=None``: the whole shape."""
-    if region is None:
-        return tuple((0, d) for d in shape)
-    return region
+    return whole_region(shape) if region is None else region
 
 
 @functools.lru_cache(maxsize=256)

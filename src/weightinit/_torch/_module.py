@@ -154,17 +154,10 @@ def _weights(
         if weights:
             covered: set[int] = set()
             for w in weights:
-                parts = w.parts
-                if len(parts) == 1:
-                    key = id(parts[0].tensor)
-                    if key in claimed:
-                        continue  # a tied tensor, already initialized under its first name
-                    covered.add(key)
-                else:
-                    tensors = {id(p.tensor) for p in parts}
-                    if not claimed.isdisjoint(tensors):
-                        continue
-                    covered |= tensors
+                tensors = {id(p.tensor) for p in w.parts}
+                if not claimed.isdisjoint(tensors):
+                    continue  # a tied tensor, already initialized under its first name
+                covered |= tensors
                 template = _chosen(w, sub, global_, types, names) if overridden and not w.fixed else None
                 if template is None:
                     template = defaults.get(w.default)
@@ -187,16 +180,9 @@ def _prepare(
     initialized: dict[str, InitRecord] = {}
     records: list[tuple[torch.Tensor, InitRecord]] = []
     for w, init in plan:
-        parts = w.parts
-        writer.add(init, w.shape, parts, w.names[0])
+        writer.add(init, w.shape, w.parts, w.names[0])
         for action in w.after:
             writer.then(action)
-        if len(parts) == 1:
-            name = w.names[0]
-            if name not in initialized:
-                rec = initialized[name] = InitRecord(init, w.layout, name, w.shape)
-                records.append((parts[0].tensor, rec))
-            continue
         for part, name in _part_names(w):
             if name not in initialized:
                 rec = initialized[name] = InitRecord(init, w.layout, name, w.shape)

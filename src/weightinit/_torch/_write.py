@@ -230,9 +230,9 @@ class Writer:
 
     __slots__ = ("_boxes", "_fills", "_jobs", "_rows", "_shards", "_touched", "_values")
 
-    def __init__(self, shards: Shards | None = None) -> None:
+    def __init__(self) -> None:
         #: every tensor's local shard, found and checked (dtype, meta, overlap) once
-        self._shards = Shards() if shards is None else shards
+        self._shards = Shards()
         self._fills: list[tuple[Callable[[Any], Any], Any]] = []  # (fill_, value): run first
         self._jobs: list[Callable[[], Any]] = []
         self._touched: dict[int, torch.Tensor] = {}  # tensors written through numpy
